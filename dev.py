@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python 3.11+ and git.
+
+python3 dev.py demo     # virtualenv, dependencies, database, demo data, server on :8000
+python3 dev.py test     # virtualenv, dependencies, the test suite (extra args go to pytest)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+LOCK = ROOT / "requirements" / "lock.txt"
+STAMP = VENV / ".lock-installed"
+
+
+def say(message: str) -> None:
+    print(f"==> {message}", flush=True)
+
+
+def run(*args: str | os.PathLike, env: dict[str, str] | None = None) -> None:
+    result = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def ensure_environment() -> None:
+    if not PYTHON.exists():
+        say(f"Creating a virtual environment in {VENV.relative_to(ROOT)}/")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = LOCK.read_text()
+    if not STAMP.exists() or STAMP.read_text() != wanted:
+        say("Installing pinned dependencies from requirements/lock.txt (first run takes a minute or two)")
+        run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip")
+        run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", LOCK)
+        STAMP.write_text(wanted)
+
+
+def manage(*args: str, env: dict[str, str] | None = None) -> None:
+    run(PYTHON, "manage.py", *args, env=env)
+
+
+def demo(argv: list[str]) -> None:
+    password = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
+    port = argv[0] if argv else os.environ.get("PORT", "8000")
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
+    say("Preparing the database")
+    manage("migrate", "--noinput", "-v", "0", env=env)
+    say("Loading the demo data")
+    manage("demo", "--password", password, env=env)
+    say(f"Open http://127.0.0.1:{port}/ (Ctrl+C stops the server)")
+    manage("runserver", f"127.0.0.1:{port}", env=env)
+
+
+def test(argv: list[str]) -> None:
+    env = {**os.environ}
+    env.setdefault("LANGUAGE_CODE", "en")
+    result = subprocess.run([str(PYTHON), "-m", "pytest", *argv], cwd=ROOT, env=env)
+    if result.returncode == 5:
+        print("No tests were collected: that counts as a failure.", file=sys.stderr)
+    sys.exit(result.returncode)
+
+
+def main() -> None:
+    command, *rest = sys.argv[1:] or ["help"]
+    if command not in {"demo", "test", "setup"}:
+        print(__doc__)
+        sys.exit(0 if command == "help" else 2)
+    ensure_environment()
+    if command == "demo":
+        demo(rest)
+    elif command == "test":
+        test(rest)
+
+
+if __name__ == "__main__":
+    main()

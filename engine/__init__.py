@@ -1,0 +1,37 @@
+"""The generic case engine: no partnership vocabulary lives here.
+
+Public API (imported lazily so the app registry can load first)::
+
+    engine.run(case, "accept", actor=user, data={...})
+    engine.available_transitions(case, user)
+    engine.record(case, "vote_cast", actor=user, data={...})
+    engine.create_case(Model, actor=user, **fields)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_EXPORTS = {
+    "run": "engine.service",
+    "record": "engine.service",
+    "lock": "engine.service",
+    "available_transitions": "engine.service",
+    "create_case": "engine.service",
+    "TransitionResult": "engine.service",
+    "Flow": "engine.flows",
+    "transition": "engine.flows",
+    "Reason": "engine.reasons",
+    "Role": "engine.roles",
+    "register": "engine.registry",
+    "RequestContext": "engine.audit",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(name)
+    from importlib import import_module
+
+    return getattr(import_module(module), name)

@@ -1,0 +1,337 @@
+"""The one entry point that changes a case: lock, check, apply, audit, clocks, outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import audit, outbox, registry, sla
+from .errors import (
+    ConcurrentChange,
+    GuardFailed,
+    InvalidInput,
+    NotPermitted,
+    TransitionNotAllowedError,
+    UnknownTransition,
+)
+from .flows import Flow, TransitionSpec
+from .models import AuditEvent, IdempotencyRecord
+from .reasons import Reason
+
+
+@dataclass
+class TransitionResult:
+    case: Any
+    transition: str
+    from_state: str
+    to_state: str
+    event: AuditEvent | None
+    replayed: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class AvailableTransition:
+    name: str
+    label: str
+    target: str
+    allowed: bool
+    reasons: list[Reason]
+    spec: TransitionSpec
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "label": self.label,
+            "target": self.target,
+            "allowed": self.allowed,
+            "reasons": [reason.as_dict() for reason in self.reasons],
+        }
+
+
+def lock(case: Any) -> Any:
+    """The case's row, locked until the end of the current transaction."""
+    return type(case).objects.select_for_update().get(pk=case.pk)
+
+
+def _copy_into(target: Any, source: Any) -> None:
+    if target is source:
+        return
+    for model_field in source._meta.concrete_fields:
+        setattr(target, model_field.attname, getattr(source, model_field.attname))
+
+
+def _not_permitted(spec: TransitionSpec) -> NotPermitted:
+    labels = ", ".join(str(role.label) for role in spec.roles)
+    from django.utils.translation import gettext_lazy as _
+
+    reason = Reason("not_permitted", _("Only %(roles)s may do this."), params={"roles": labels})
+    return NotPermitted(reasons=[reason])
+
+
+def _validate(spec: TransitionSpec, flow: Flow, data: dict[str, Any], files: Any) -> dict[str, Any]:
+    if spec.form is None:
+        return {}
+    form = spec.form(data=data, files=files)
+    if hasattr(form, "bind_flow"):
+        form.bind_flow(flow)
+    if not form.is_valid():
+        errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+        raise InvalidInput(errors)
+    return dict(form.cleaned_data)
+
+
+def run(
+    case: Any,
+    name: str,
+    *,
+    actor: Any,
+    data: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+    expected_version: int | None = None,
+    context: audit.RequestContext | None = None,
+    occurred_at: datetime | None = None,
+    audit_data: dict[str, Any] | None = None,
+    files: Any = None,
+) -> TransitionResult:
+    """Run transition ``name`` on ``case`` for ``actor`` atomically; ``case`` is updated in place."""
+    flow_cls = registry.flow_for(type(case))
+    spec = flow_cls.spec(name)
+    if spec is None:
+        raise UnknownTransition()
+    try:
+        with transaction.atomic():
+            result = _run_locked(
+                case,
+                flow_cls,
+                spec,
+                actor=actor,
+                data=data or {},
+                idempotency_key=idempotency_key,
+                expected_version=expected_version,
+                context=context,
+                occurred_at=occurred_at,
+                audit_data=audit_data,
+                files=files,
+            )
+    except IntegrityError as exc:
+        # Two requests with one idempotency key, or a unique seq taken by a racing writer.
+        raise ConcurrentChange() from exc
+    return result
+
+
+def _run_locked(
+    case: Any,
+    flow_cls: type[Flow],
+    spec: TransitionSpec,
+    *,
+    actor: Any,
+    data: dict[str, Any],
+    idempotency_key: str | None,
+    expected_version: int | None,
+    context: audit.RequestContext | None,
+    occurred_at: datetime | None,
+    audit_data: dict[str, Any] | None,
+    files: Any,
+) -> TransitionResult:
+    locked = lock(case)
+    case_type = locked.case_type()
+    if idempotency_key:
+        record = IdempotencyRecord.objects.filter(actor=actor, key=idempotency_key).first()
+        if record is not None:
+            _copy_into(case, locked)
+            return TransitionResult(
+                case=case,
+                transition=record.transition,
+                from_state=record.result.get("from_state", ""),
+                to_state=record.result.get("to_state", ""),
+                event=None,
+                replayed=True,
+                data=record.result,
+            )
+    if expected_version is not None and locked.version != expected_version:
+        raise ConcurrentChange()
+
+    flow = flow_cls(locked, actor)
+    from_state = locked.state
+    if from_state not in spec.sources:
+        raise TransitionNotAllowedError()
+    if actor is None:
+        if not spec.system:
+            raise _not_permitted(spec)
+        role_code = "system"
+    else:
+        role = spec.role_for(flow, actor)
+        if role is None:
+            raise _not_permitted(spec)
+        role_code = role.code
+
+    cleaned = _validate(spec, flow, data, files)
+    flow.data = cleaned
+    reasons = spec.check_guards(flow)
+    if reasons:
+        raise GuardFailed(reasons=reasons)
+
+    body_result = getattr(flow, spec.name)(**cleaned)
+    to_state = locked.state
+    now = occurred_at or timezone.now()
+    locked.version += 1
+    locked.updated_at = now
+
+    event_data = {key: value for key, value in cleaned.items() if not hasattr(value, "read")}
+    if isinstance(body_result, dict):
+        event_data.update(body_result)
+    if audit_data:
+        event_data.update(audit_data)
+    event = audit.build_event(
+        locked,
+        action=spec.name,
+        actor=actor,
+        actor_role=role_code,
+        from_state=from_state,
+        to_state=to_state,
+        data=event_data,
+        context=context,
+        occurred_at=now,
+    )
+    locked.save(force_update=True)
+    event.save(force_insert=True)
+    sla.on_transition(locked, flow_cls, spec, from_state, to_state, now)
+    outbox.emit(
+        [
+            outbox.OutboxEvent(
+                event=spec.name,
+                case_type=case_type,
+                case_id=locked.pk,
+                case_reference=locked.reference,
+                case=locked,
+                actor=actor,
+                audit_seq=event.seq,
+                payload={"from_state": from_state, "to_state": to_state, "data": event.data},
+            )
+        ]
+    )
+    result_data = {"from_state": from_state, "to_state": to_state, "seq": event.seq, "version": locked.version}
+    if idempotency_key:
+        IdempotencyRecord.objects.create(
+            key=idempotency_key,
+            actor=actor,
+            case_type=case_type,
+            case_id=locked.pk,
+            transition=spec.name,
+            result=result_data,
+        )
+    _copy_into(case, locked)
+    return TransitionResult(
+        case=case, transition=spec.name, from_state=from_state, to_state=to_state, event=event, data=result_data
+    )
+
+
+def record(
+    case: Any,
+    action: str,
+    *,
+    actor: Any,
+    actor_role: str = "",
+    data: dict[str, Any] | None = None,
+    context: audit.RequestContext | None = None,
+    notify: bool = True,
+) -> AuditEvent:
+    """Audit a non-transition action (a vote, a document, a restricted read) on a case.
+
+    Runs in the caller's transaction and locks the case row to extend its chain.
+    """
+    with transaction.atomic():
+        locked = lock(case)
+        event = audit.build_event(
+            locked,
+            action=action,
+            actor=actor,
+            actor_role=actor_role,
+            data=data,
+            context=context,
+        )
+        type(locked).objects.filter(pk=locked.pk).update(audit_seq=locked.audit_seq, audit_hash=locked.audit_hash)
+        event.save(force_insert=True)
+        if notify:
+            outbox.emit(
+                [
+                    outbox.OutboxEvent(
+                        event=action,
+                        case_type=locked.case_type(),
+                        case_id=locked.pk,
+                        case_reference=locked.reference,
+                        case=locked,
+                        actor=actor,
+                        audit_seq=event.seq,
+                        payload={"data": event.data},
+                    )
+                ]
+            )
+        case.audit_seq, case.audit_hash = locked.audit_seq, locked.audit_hash
+    return event
+
+
+def available_transitions(case: Any, user: Any) -> list[AvailableTransition]:
+    """Every transition out of the current state, with whether ``user`` may run it and why not."""
+    flow_cls = registry.flow_for(type(case))
+    flow = flow_cls(case, user)
+    options = []
+    for spec in flow_cls.outgoing(case.state):
+        reasons: list[Reason] = []
+        if spec.role_for(flow, user) is None:
+            reasons = list(_not_permitted(spec).reasons)
+        else:
+            reasons = spec.check_guards(flow)
+        options.append(
+            AvailableTransition(
+                name=spec.name,
+                label=str(spec.label),
+                target=spec.target,
+                allowed=not reasons,
+                reasons=reasons,
+                spec=spec,
+            )
+        )
+    return options
+
+
+def create_case(
+    model: type,
+    *,
+    actor: Any,
+    context: audit.RequestContext | None = None,
+    data: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Any:
+    """Create a case with its reference and the first link of its audit chain."""
+    from .references import next_reference
+
+    with transaction.atomic():
+        now = timezone.now()
+        flow_cls = registry.flow_for(model)
+        initial = str(fields.pop("state", None) or flow_cls.state._default)
+        case = model(state=initial, created_at=now, updated_at=now, **fields)
+        year = timezone.localtime(now).year
+        case.reference = next_reference(model.REFERENCE_PREFIX, year)
+        case.save(force_insert=True)
+        event = audit.build_event(
+            case,
+            action="create",
+            actor=actor,
+            actor_role="",
+            to_state=initial,
+            data=data,
+            context=context,
+            occurred_at=now,
+        )
+        type(case).objects.filter(pk=case.pk).update(audit_seq=case.audit_seq, audit_hash=case.audit_hash)
+        event.save(force_insert=True)
+        sla_policy = sla.policy_for(case.case_type(), initial)
+        if sla_policy is not None:
+            sla.clock_start(case, sla_policy, now)
+    return case

@@ -1,0 +1,75 @@
+"""Shared test set-up: services, the audit guard under SQLite flushes, common users."""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _sqlite_flush_unlocks_audit() -> None:
+    """Let test tear-down empty the append-only audit table on SQLite.
+
+    Transactional tests are cleaned with DELETE; the database refuses that for audit events, so
+    the flush (and only the flush) lifts the guard and puts it back.
+    """
+    from django.db.backends.sqlite3.base import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if "engine_auditevent" in tables:
+            statements = [
+                "UPDATE engine_audit_guard SET locked = 0",
+                *statements,
+                "UPDATE engine_audit_guard SET locked = 1",
+            ]
+        return statements
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _audit_guard_aware_flush() -> None:
+    _sqlite_flush_unlocks_audit()
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres"):
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            if IN_CI and os.environ.get("DATABASE_URL"):
+                pytest.fail("DATABASE_URL is set but the database in use is not PostgreSQL.")
+            pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    if item.get_closest_marker("redis"):
+        url = os.environ.get("REDIS_URL", "")
+        if not url:
+            if IN_CI:
+                pytest.fail("needs Redis but REDIS_URL is not set (CI must run it against Redis)")
+            pytest.skip("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
+        if not _reachable(url, 6379):
+            pytest.fail(f"Redis at {url} is unreachable: start it (see README) and run again.")
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    def make(username: str = "user", **fields):
+        fields.setdefault("email", f"{username}@example.org")
+        return django_user_model.objects.create_user(username=username, password="pw-123456", **fields)
+
+    return make
