@@ -169,6 +169,13 @@ class Flow:
             cls._pausable = cached
         return cached
 
+    def audience(self, name: str) -> list[Any]:
+        """Users in a named relation to the case ("requester", "secretariat", ...), for notifications.
+
+        Flows override this; the notification router asks it who hears about an event.
+        """
+        return []
+
     def state_label(self, value: str | None = None) -> str:
         value = value if value is not None else self.case.state
         return str(self.state_labels.get(value, value))

@@ -70,6 +70,9 @@ def clock_resume(clock: SlaClock, now: datetime) -> None:
 
 def on_transition(case: Any, flow_cls: Any, spec: Any, from_state: str, to_state: str, now: datetime) -> None:
     """Move the case's clocks for a transition from ``from_state`` to ``to_state``."""
+    if from_state == to_state:
+        # A self-loop (a reschedule, one party's confirmation) leaves the state's clock running.
+        return
     clocks = _open_clocks(case)
     if to_state in flow_cls.final_states:
         clocks.update(stopped_at=now, status=SlaClock.Status.STOPPED, paused_at=None)
