@@ -159,6 +159,9 @@ def _run_locked(
     flow = flow_cls(locked, actor)
     from_state = locked.state
     if from_state not in spec.sources:
+        if case.version != locked.version:
+            # The caller saw an older version: someone else moved the case first.
+            raise ConcurrentChange()
         raise TransitionNotAllowedError()
     if actor is None:
         if not spec.system:
