@@ -1,19 +1,59 @@
-"""The business calendar: weekends, Lebanese public holidays, administrator closures."""
+"""The business calendar: weekends, Lebanese public holidays, administrator closures and overrides.
+
+Every deadline in the engine is counted in business days on this calendar, in local time
+(``settings.ENGINE["TIME_ZONE"]``, else ``settings.TIME_ZONE``: Asia/Beirut). Durations are real
+elapsed seconds (computed in UTC), so a daylight-saving change inside a working day counts the hour
+that actually passed, not the one the wall clock shows.
+
+Administrator data (``ClosureDay``, ``HolidayOverride``) is cached per process. ``invalidate()`` (called
+by signals when an administrator saves or deletes a row) forgets it at once in this process and, after
+the transaction commits, bumps a generation number in Django's cache so other processes (web workers,
+the Celery worker running the SLA scan) reload within ``_RECHECK_SECONDS``.
+"""
 
 from __future__ import annotations
 
 import threading
 import time as time_module
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
 from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import translation
 
-_CACHE_SECONDS = 300
-_lock = threading.Lock()
-_cache: dict[str, object] = {"loaded_at": 0.0, "closures": {}, "overrides": {}}
+# Longest stretch searched for a business day before the calendar is declared misconfigured
+# (every weekday a weekend, or years of closures).
+_MAX_SCAN_DAYS = 3 * 366
+# How often a process asks the shared cache whether another process changed the calendar.
+_RECHECK_SECONDS = 5.0
+# Upper bound on staleness when the shared cache is per-process (no Redis).
+_RELOAD_SECONDS = 300.0
+_GENERATION_KEY = "engine:calendar:generation"
+
+_lock = threading.RLock()
+
+
+class _AdminDays:
+    """The administrator's closures and overrides as loaded by this process."""
+
+    def __init__(self) -> None:
+        self.loaded = False
+        self.loaded_at = 0.0
+        self.checked_at = 0.0
+        self.generation: object = None
+        self.closures: dict[date, str] = {}
+        # estimated date → official date (None: cancelled)
+        self.overrides: dict[date, date | None] = {}
+        # official date → estimated date it was moved from
+        self.moved_to: dict[date, date] = {}
+        self.closed_by_year: dict[int, frozenset[date]] = {}
+
+
+_state = _AdminDays()
 
 
 def _conf() -> dict:
@@ -21,7 +61,8 @@ def _conf() -> dict:
 
 
 def local_zone() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
+    """The zone business days are counted in (Asia/Beirut)."""
+    return ZoneInfo(_conf().get("TIME_ZONE") or settings.TIME_ZONE)
 
 
 def _hhmm(value: str) -> time:
@@ -30,116 +71,266 @@ def _hhmm(value: str) -> time:
 
 
 def workday_bounds() -> tuple[time, time]:
-    return _hhmm(_conf()["WORKDAY_START"]), _hhmm(_conf()["WORKDAY_END"])
+    """Opening and closing time of a working day, local wall-clock."""
+    start, end = _hhmm(_conf()["WORKDAY_START"]), _hhmm(_conf()["WORKDAY_END"])
+    if end <= start:
+        raise ValueError("ENGINE WORKDAY_END must be later than WORKDAY_START")
+    return start, end
 
 
 def workday_seconds() -> int:
+    """Length of a nominal working day in seconds (8 hours by default)."""
     start, end = workday_bounds()
     return (end.hour * 3600 + end.minute * 60) - (start.hour * 3600 + start.minute * 60)
 
 
+def _weekend() -> frozenset[int]:
+    return frozenset(int(day) for day in _conf()["WEEKEND"])
+
+
+# --- administrator data -------------------------------------------------------------------
+
+
+def forget_cached() -> None:
+    """Drop this process's copy of the administrator's days (no database or cache access)."""
+    with _lock:
+        _state.loaded = False
+
+
 def invalidate() -> None:
     """Forget cached closures and overrides (called when an administrator edits them)."""
+    forget_cached()
+    # Other processes must not reload before the change is visible to them.
+    transaction.on_commit(_bump_generation)
+
+
+def _bump_generation() -> None:
     with _lock:
-        _cache["loaded_at"] = 0.0
+        _state.loaded = False
+    try:
+        cache.set(_GENERATION_KEY, time_module.time_ns(), timeout=None)
+    except Exception:  # noqa: BLE001  (a cache outage must not undo an administrator's save)
+        pass
 
 
-def _admin_days() -> tuple[dict[date, str], dict[date, date | None]]:
+def _shared_generation() -> object:
+    try:
+        return cache.get(_GENERATION_KEY)
+    except Exception:  # noqa: BLE001  (fall back to the time-based reload)
+        return _state.generation
+
+
+def _admin_days() -> _AdminDays:
+    now = time_module.monotonic()
     with _lock:
-        if time_module.monotonic() - float(_cache["loaded_at"]) > _CACHE_SECONDS:
-            from .models import ClosureDay, HolidayOverride
+        if _state.loaded and now - _state.checked_at > _RECHECK_SECONDS:
+            _state.checked_at = now
+            if _shared_generation() != _state.generation or now - _state.loaded_at > _RELOAD_SECONDS:
+                _state.loaded = False
+        if not _state.loaded:
+            _load(now)
+        return _state
 
-            _cache["closures"] = dict(ClosureDay.objects.values_list("date", "reason"))
-            _cache["overrides"] = dict(HolidayOverride.objects.values_list("estimated_date", "actual_date"))
-            _cache["loaded_at"] = time_module.monotonic()
-        return _cache["closures"], _cache["overrides"]  # type: ignore[return-value]
+
+def _load(now: float) -> None:
+    from .models import ClosureDay, HolidayOverride
+
+    generation = _shared_generation()
+    _state.closures = dict(ClosureDay.objects.values_list("date", "reason"))
+    _state.overrides = dict(HolidayOverride.objects.values_list("estimated_date", "actual_date"))
+    _state.moved_to = {actual: estimated for estimated, actual in _state.overrides.items() if actual is not None}
+    _state.closed_by_year = {}
+    _state.generation = generation
+    _state.loaded_at = _state.checked_at = now
+    _state.loaded = True
 
 
-@lru_cache(maxsize=64)
-def _public_holidays(year: int, country: str) -> dict[date, str]:
-    return dict(holidays.country_holidays(country, years=year))
+# --- public holidays ------------------------------------------------------------------------
+
+
+def _holiday_language() -> str | None:
+    """The holidays package's language closest to the active Django language."""
+    language = (translation.get_language() or "").lower()
+    if language.startswith("ar"):
+        return "ar"
+    if language.startswith("fr"):
+        return "fr"
+    if language.startswith("en"):
+        return "en_US"
+    return None
+
+
+@lru_cache(maxsize=128)
+def _public_holidays(year: int, country: str, language: str | None = "en_US") -> dict[date, str]:
+    return dict(holidays.country_holidays(country, years=year, language=language))
+
+
+def public_holidays(year: int, language: str | None = None) -> dict[date, str]:
+    """The package's public holidays for ``year`` (before administrator overrides), by date."""
+    return _public_holidays(year, _conf()["HOLIDAY_COUNTRY"], language or _holiday_language())
+
+
+def public_holiday_name(day: date) -> str | None:
+    """The package's name for the public holiday on ``day`` (ignoring overrides), translated."""
+    return public_holidays(day.year).get(day)
+
+
+def _closed_days(year: int) -> frozenset[date]:
+    """Days of ``year`` that are holidays or closures, whatever their weekday."""
+    admin = _admin_days()
+    closed = admin.closed_by_year.get(year)
+    if closed is None:
+        days = {day for day in _public_holidays(year, _conf()["HOLIDAY_COUNTRY"]) if day not in admin.overrides}
+        days.update(day for day in admin.moved_to if day.year == year)
+        days.update(day for day in admin.closures if day.year == year)
+        closed = frozenset(days)
+        admin.closed_by_year[year] = closed
+    return closed
 
 
 def holiday_name(day: date) -> str | None:
     """The public holiday or closure on ``day``, after administrator overrides, else None."""
-    closures, overrides = _admin_days()
-    if day in closures:
-        return closures[day]
-    for estimated, actual in overrides.items():
-        if actual == day:
-            return _public_holidays(estimated.year, _conf()["HOLIDAY_COUNTRY"]).get(estimated, "holiday")
-    if day in overrides:
+    admin = _admin_days()
+    if day in admin.closures:
+        return admin.closures[day]
+    estimated = admin.moved_to.get(day)
+    if estimated is not None:
+        return public_holidays(estimated.year).get(estimated) or str(day)
+    if day in admin.overrides:
         return None
-    return _public_holidays(day.year, _conf()["HOLIDAY_COUNTRY"]).get(day)
+    return public_holiday_name(day)
 
 
 def is_business_day(day: date) -> bool:
-    if day.isoweekday() in _conf()["WEEKEND"]:
+    """Not a weekend day, not a public holiday (as overridden), not a closure day."""
+    if day.isoweekday() in _weekend():
         return False
-    return holiday_name(day) is None
+    return day not in _closed_days(day.year)
 
 
 def next_business_day(day: date) -> date:
-    day += timedelta(days=1)
-    while not is_business_day(day):
+    """The first business day strictly after ``day``."""
+    weekend = _weekend()
+    for _ in range(_MAX_SCAN_DAYS):
         day += timedelta(days=1)
-    return day
+        if day.isoweekday() not in weekend and day not in _closed_days(day.year):
+            return day
+    raise ValueError("The business calendar has no working day: check ENGINE WEEKEND and closure days.")
 
 
-def end_of_workday(day: date) -> datetime:
-    return datetime.combine(day, workday_bounds()[1], tzinfo=local_zone())
+# --- moments --------------------------------------------------------------------------------
 
 
 def start_of_workday(day: date) -> datetime:
+    """Opening time of ``day`` (local, aware)."""
     return datetime.combine(day, workday_bounds()[0], tzinfo=local_zone())
 
 
+def end_of_workday(day: date) -> datetime:
+    """Closing time of ``day`` (local, aware): when a deadline falling on ``day`` expires."""
+    return datetime.combine(day, workday_bounds()[1], tzinfo=local_zone())
+
+
+def _seconds(start: datetime, end: datetime) -> int:
+    # Real elapsed seconds: aware datetimes sharing one tzinfo subtract as wall-clock times,
+    # which would be an hour off across a daylight-saving change.
+    return int(round((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()))
+
+
+def _plus(moment: datetime, seconds: int) -> datetime:
+    return (moment.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(local_zone())
+
+
+def _require_aware(*moments: datetime) -> None:
+    for moment in moments:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("Business-calendar arithmetic needs aware datetimes.")
+
+
 def add_business_days(start: datetime, days: int) -> datetime:
-    """End of the working day ``days`` business days after ``start`` (in local time)."""
-    day = start.astimezone(local_zone()).date()
+    """The deadline ``days`` business days after ``start``: the end of that working day, local time.
+
+    The day of ``start`` itself never counts (as for legal deadlines, the day of receipt is not a
+    day of the period), so a request received on Friday at 11:00 with one day is due Monday at the
+    end of the working day. With ``days=0`` the deadline is the end of the current working day, or
+    of the next one when ``start`` is already past it.
+    """
+    _require_aware(start)
+    if days < 0:
+        raise ValueError("days must not be negative")
+    local = start.astimezone(local_zone())
+    day = local.date()
+    if days == 0:
+        if is_business_day(day) and local < end_of_workday(day):
+            return end_of_workday(day)
+        return end_of_workday(next_business_day(day))
     for _ in range(days):
-        day = next_business_day(day)
-    if days == 0 and not is_business_day(day):
         day = next_business_day(day)
     return end_of_workday(day)
 
 
+def business_days_between(start: datetime, end: datetime) -> int:
+    """Business days after ``start``'s local day up to and including ``end``'s (0 if not later).
+
+    The inverse of ``add_business_days``: ``business_days_between(s, add_business_days(s, n)) == n``.
+    """
+    _require_aware(start, end)
+    zone = local_zone()
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    if last <= first:
+        return 0
+    weekend = _weekend()
+    count = 0
+    day = first + timedelta(days=1)
+    while day <= last:
+        if day.isoweekday() not in weekend and day not in _closed_days(day.year):
+            count += 1
+        day += timedelta(days=1)
+    return count
+
+
 def business_seconds_between(start: datetime, end: datetime) -> int:
     """Working seconds between two moments (0 if ``end`` is not after ``start``)."""
+    _require_aware(start, end)
     if end <= start:
         return 0
     zone = local_zone()
     start, end = start.astimezone(zone), end.astimezone(zone)
+    weekend = _weekend()
     total = 0
     day = start.date()
-    while day <= end.date():
-        if is_business_day(day):
+    last = end.date()
+    while day <= last:
+        if day.isoweekday() not in weekend and day not in _closed_days(day.year):
             open_at = max(start, start_of_workday(day))
             close_at = min(end, end_of_workday(day))
             if close_at > open_at:
-                total += int((close_at - open_at).total_seconds())
+                total += _seconds(open_at, close_at)
         day += timedelta(days=1)
     return total
 
 
-def business_days_between(start: datetime, end: datetime) -> float:
-    """Working days (fractions included) between two moments."""
+def business_days_elapsed(start: datetime, end: datetime) -> float:
+    """Working time between two moments in (fractional) nominal working days."""
     return business_seconds_between(start, end) / workday_seconds()
 
 
 def add_business_seconds(start: datetime, seconds: int) -> datetime:
-    """The moment ``seconds`` of working time after ``start``."""
-    zone = local_zone()
-    moment = start.astimezone(zone)
+    """The moment ``seconds`` of working time after ``start`` (``start`` itself for 0)."""
+    _require_aware(start)
     remaining = max(0, int(seconds))
+    moment = start.astimezone(local_zone())
+    if remaining == 0:
+        return moment
     day = moment.date()
-    while True:
+    for _ in range(_MAX_SCAN_DAYS * 10):
         if is_business_day(day):
             open_at = max(moment, start_of_workday(day))
             close_at = end_of_workday(day)
-            available = int((close_at - open_at).total_seconds()) if close_at > open_at else 0
-            if remaining <= available and (available > 0 or remaining == 0):
-                return open_at + timedelta(seconds=remaining)
+            available = _seconds(open_at, close_at) if close_at > open_at else 0
+            if remaining <= available:
+                return _plus(open_at, remaining)
             remaining -= available
         day += timedelta(days=1)
         moment = start_of_workday(day)
+    raise ValueError("The business calendar has no working day: check ENGINE WEEKEND and closure days.")

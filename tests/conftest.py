@@ -66,6 +66,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             pytest.fail(f"Redis at {url} is unreachable: start it (see README) and run again.")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_engine_caches():
+    """No calendar or SLA-policy cache outlives its test: a rolled-back test fires no invalidation signal."""
+    from engine import calendar, sla
+
+    calendar.forget_cached()
+    sla.invalidate_policies()
+    yield
+    calendar.forget_cached()
+    sla.invalidate_policies()
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username: str = "user", **fields):
