@@ -9,5 +9,6 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("", include("portal.urls")),
     prefix_default_language=False,
 )

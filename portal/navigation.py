@@ -1,0 +1,60 @@
+"""What the main navigation offers to whom."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass
+class NavItem:
+    label: Any
+    url: str
+    active: bool = False
+
+
+# (url name, label, who sees it); "who" is checked by ``_visible``.
+_ITEMS: list[tuple[str, Any, str]] = [
+    ("portal:home", _("Home"), "signed_in"),
+    ("portal:request_create", _("New request"), "requester"),
+    ("portal:search", _("All requests"), "overseer"),
+    ("portal:dashboard", _("Dashboard"), "overseer"),
+    ("portal:transparency", _("Transparency portal"), "everyone"),
+]
+
+
+def _visible(audience: str, request: Any) -> bool:
+    from .access import viewer
+
+    user = getattr(request, "user", None)
+    if audience == "everyone":
+        return True
+    if user is None or not user.is_authenticated:
+        return False
+    if audience == "signed_in":
+        return True
+    who = viewer(request)
+    if audience == "requester":
+        return who.is_requester
+    if audience == "overseer":
+        return who.is_secretariat or who.is_auditor
+    return False
+
+
+def items_for(request: Any) -> list[NavItem]:
+    path = request.path
+    items = []
+    for name, label, audience in _ITEMS:
+        if not _visible(audience, request):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        home = reverse("portal:home")
+        active = path == url if url == home else path.startswith(url)
+        items.append(NavItem(label=label, url=url, active=active))
+    return items

@@ -1,0 +1,24 @@
+// Small behaviours shared by every page; no inline scripts so a strict CSP stays possible.
+(function () {
+  "use strict";
+  // After htmx swaps in a fragment, move focus to its first heading or alert so screen readers
+  // announce what changed (keyboard users keep their place in the page).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target) return;
+    var focusable = target.querySelector("[data-focus-after-swap]");
+    if (focusable) {
+      if (!focusable.hasAttribute("tabindex")) focusable.setAttribute("tabindex", "-1");
+      focusable.focus();
+    }
+  });
+  // An htmx response with an error status still carries a useful fragment (a form with its
+  // validation messages, a refusal with its reason): let htmx swap it in.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 403 || status === 409 || status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+})();

@@ -1,0 +1,111 @@
+"""Template helpers of the portal: navigation, badges, charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms, template
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .. import navigation
+
+register = template.Library()
+
+LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
+
+
+@register.inclusion_tag("portal/partials/nav.html", takes_context=True)
+def main_nav(context: template.Context) -> dict[str, Any]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    current = get_language()
+    items = navigation.items_for(request) if request is not None else []
+    return {
+        "request": request,
+        "user": user,
+        "items": items,
+        "other_languages": [
+            (code, LANGUAGE_NAMES.get(code, name)) for code, name in settings.LANGUAGES if code != current
+        ],
+        "bell_url": _maybe_reverse("portal:notifications_bell"),
+        "notifications_url": _maybe_reverse("portal:notifications"),
+        "preferences_url": _maybe_reverse("portal:preferences"),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+def _maybe_reverse(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+SLA_BADGES = {
+    "on_track": ("text-bg-success", _("On track")),
+    "warning": ("text-bg-warning", _("Warning")),
+    "breached": ("text-bg-danger", _("Breached")),
+    "paused": ("badge-sla-paused", _("Paused")),
+    "stopped": ("text-bg-light border", _("Stopped")),
+}
+
+
+@register.inclusion_tag("portal/partials/sla_badge.html")
+def sla_badge(status: str | None) -> dict[str, Any]:
+    css, label = SLA_BADGES.get(status or "", ("text-bg-light border", status or "—"))
+    return {"css": css, "label": label}
+
+
+def _describedby(field: Any) -> dict[str, str]:
+    ids = []
+    attrs: dict[str, str] = {}
+    if field.help_text:
+        ids.append(f"{field.auto_id}_help")
+    if field.errors:
+        ids.append(f"{field.auto_id}_error")
+        attrs["aria-invalid"] = "true"
+    if ids:
+        attrs["aria-describedby"] = " ".join(ids)
+    return attrs
+
+
+@register.filter
+def widget_kind(field: Any) -> str:
+    widget = field.field.widget
+    if widget.is_hidden:
+        return "hidden"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return "choices"
+    return "input"
+
+
+@register.simple_tag
+def field_widget(field: Any) -> str:
+    """The field's widget with Bootstrap classes and the ARIA links to its help and errors."""
+    widget = field.field.widget
+    if isinstance(widget, forms.CheckboxInput):
+        css = "form-check-input"
+    elif isinstance(widget, forms.Select | forms.SelectMultiple):
+        css = "form-select"
+    else:
+        css = "form-control"
+    existing = widget.attrs.get("class", "")
+    if css in existing.split():
+        existing = ""
+    attrs = {"class": " ".join(part for part in [existing, css, "is-invalid" if field.errors else ""] if part)}
+    attrs.update(_describedby(field))
+    if field.field.required and not isinstance(widget, forms.CheckboxInput):
+        attrs["aria-required"] = "true"
+    return field.as_widget(attrs=attrs)
+
+
+@register.simple_tag
+def choice_widget(option: Any, field: Any) -> str:
+    """One radio or checkbox of a multiple-choice field, styled for Bootstrap."""
+    option.data["attrs"]["class"] = "form-check-input" + (" is-invalid" if field.errors else "")
+    return option.tag()
