@@ -1,0 +1,754 @@
+"""The life of a dialogue request: states, transitions, who may run them and the charter rules that guard them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from viewflow.fsm import State
+
+from engine import calendar
+from engine.flows import Flow, transition
+from engine.models import SlaClock
+from engine.reasons import Reason
+from engine.registry import register
+from engine.roles import Role
+from partners import charter
+from partners.models import CharterAcceptance, CharterArticle, Membership, Organization, PlatformRole
+from partners.selectors import is_secretariat, user_access
+
+from . import committee, forms
+from .models import ActionItem, DialogueRequest, Meeting, MinutesConfirmation, Outcome, Vote
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+INFO_REQUESTED = "info_requested"
+IN_COMMITTEE = "in_committee"
+APPROVED = "approved"
+MEETING_SCHEDULED = "meeting_scheduled"
+MEETING_HELD = "meeting_held"
+OUTCOME_DOCUMENTED = "outcome_documented"
+FOLLOW_UP = "follow_up"
+CLOSED = "closed"
+DECLINED = "declined"
+REJECTED = "rejected"
+WITHDRAWN = "withdrawn"
+LAPSED = "lapsed"
+
+BEFORE_MEETING_HELD = [DRAFT, SUBMITTED, INFO_REQUESTED, IN_COMMITTEE, APPROVED, MEETING_SCHEDULED]
+HARVESTING_FIELDS = ("what_changed", "who_changed", "significance", "contribution", "evidence")
+
+
+# --- roles ------------------------------------------------------------------------------------
+
+
+def _is_requester(flow: RequestFlow, user: Any) -> bool:
+    return flow.case.requesting_organization_id in user_access(user).coordinated_ids
+
+
+def _is_counterpart(flow: RequestFlow, user: Any) -> bool:
+    return bool(user_access(user).coordinated_ids & committee.counterpart_ids(flow.case))
+
+
+def _is_committee_member(flow: RequestFlow, user: Any) -> bool:
+    return user_access(user).seat is not None and not committee.is_recused(flow.case, user)
+
+
+def _is_chair(flow: RequestFlow, user: Any) -> bool:
+    seat = user_access(user).seat
+    return seat is not None and seat.is_chair and not committee.is_recused(flow.case, user)
+
+
+requester = Role("requester", _("the requesting organization's coordinator"), _is_requester)
+counterpart = Role("counterpart", _("a counterpart organization's coordinator"), _is_counterpart)
+secretariat = Role("secretariat", _("the secretariat"), lambda flow, user: is_secretariat(user))
+committee_member = Role("committee_member", _("a committee member without a conflict"), _is_committee_member)
+chair = Role("chair", _("the committee chair"), _is_chair)
+auditor = Role("auditor", _("an auditor"), lambda flow, user: "auditor" in user_access(user).roles)
+
+
+# --- guards (charter rules) -------------------------------------------------------------------
+
+
+def organization_active(flow: RequestFlow) -> Reason | None:
+    if not flow.case.requesting_organization.active:
+        return Reason(
+            "organization_inactive",
+            _("The requesting organization is not an active member of the platform."),
+            article=charter.PARTICIPATION,
+        )
+    return None
+
+
+def charter_accepted(flow: RequestFlow) -> Reason | None:
+    accepted = CharterAcceptance.objects.filter(
+        organization_id=flow.case.requesting_organization_id, version__is_current=True
+    ).exists()
+    if not accepted:
+        return Reason(
+            "charter_not_accepted",
+            _("The requesting organization has not accepted the current version of the Partnership Charter."),
+            article=charter.PARTICIPATION,
+        )
+    return None
+
+
+def counterpart_on_other_side(flow: RequestFlow) -> Reason | None:
+    own_side = flow.case.requesting_organization.side
+    other = Organization.objects.filter(pk__in=committee.counterpart_ids(flow.case), active=True).exclude(side=own_side)
+    if not other.exists():
+        return Reason(
+            "counterpart_same_side",
+            _("Name at least one active counterpart from the other side (public sector ↔ civil society)."),
+            article=charter.SCOPE,
+        )
+    return None
+
+
+def required_fields_present(flow: RequestFlow) -> Reason | None:
+    case = flow.case
+    missing = [
+        str(label)
+        for name, label in (("title", _("title")), ("summary", _("summary")))
+        if not str(getattr(case, name) or "").strip()
+    ]
+    if missing:
+        return Reason(
+            "required_fields_missing",
+            _("These fields are required before submitting: %(fields)s."),
+            article=charter.SCOPE,
+            params={"fields": ", ".join(missing)},
+        )
+    if case.period_start and case.period_end and case.period_end < case.period_start:
+        return Reason("period_invalid", _("The proposed period ends before it starts."), article=charter.SCOPE)
+    return None
+
+
+def article_exists(flow: RequestFlow) -> Reason | None:
+    number = flow.data.get("article")
+    if not number:
+        return None
+    if not CharterArticle.objects.filter(version__is_current=True, number=number).exists():
+        return Reason(
+            "unknown_article",
+            _("Article %(article)s does not exist in the current charter."),
+            params={"article": number},
+        )
+    return None
+
+
+def _tally_reason(tally: committee.Tally) -> Reason:
+    if not tally.quorum_met:
+        return Reason(
+            "quorum_not_met",
+            _(
+                "No quorum yet: at least half of the eligible members must vote, with at least one vote "
+                "from each side (%(voted)s of %(eligible)s voted)."
+            ),
+            article=charter.SCOPE,
+            params={"voted": tally.voted, "eligible": len(tally.eligible)},
+        )
+    return Reason("votes_not_settled", _("The votes cast so far do not settle the decision."), article=charter.SCOPE)
+
+
+def _decision_guard(expected: str) -> Any:
+    def guard(flow: RequestFlow) -> Reason | None:
+        tally = committee.tally(flow.case)
+        if tally.outcome == expected:
+            return None
+        return _tally_reason(tally)
+
+    guard.__name__ = f"votes_settle_{expected}"
+    return guard
+
+
+def reject_votes_reasoned(flow: RequestFlow) -> Reason | None:
+    unreasoned = Vote.objects.filter(
+        request=flow.case, round=flow.case.vote_round, decision=Vote.Choice.REJECT, reason=""
+    )
+    if unreasoned.exists():
+        return Reason(
+            "reject_vote_without_reason", _("Every vote to reject must give a reason."), article=charter.INDEPENDENCE
+        )
+    return None
+
+
+def votes_tied(flow: RequestFlow) -> Reason | None:
+    tally = committee.tally(flow.case)
+    if tally.outcome == committee.TIE:
+        return None
+    if tally.outcome in (committee.APPROVE, committee.REJECT):
+        return Reason(
+            "not_a_tie", _("The votes are not tied; the committee's majority decides."), article=charter.SCOPE
+        )
+    return _tally_reason(tally)
+
+
+def appeal_allowed(flow: RequestFlow) -> Reason | None:
+    case = flow.case
+    rule = committee.CommitteeRule.current()
+    appeals = 1 if case.appeal_used else 0
+    if appeals >= rule.max_appeals:
+        return Reason("appeal_used", _("A rejection can be appealed only once."), article=charter.SCOPE)
+    if case.decided_at is not None:
+        closes_at = calendar.add_business_days(case.decided_at, rule.appeal_window_days)
+        if timezone.now() > closes_at:
+            return Reason(
+                "appeal_window_closed",
+                _("The appeal window of %(days)s business days after the decision has closed."),
+                article=charter.SCOPE,
+                params={"days": rule.appeal_window_days},
+            )
+    return None
+
+
+def default_invitee_ids(request: DialogueRequest) -> list[int]:
+    """The coordinators of the requesting and counterpart organizations."""
+    return list(
+        Membership.objects.filter(
+            organization_id__in=committee.party_organization_ids(request),
+            role=Membership.Role.COORDINATOR,
+            active=True,
+            user__is_active=True,
+        )
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
+def _as_datetime(value: Any) -> Any:
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
+def meeting_in_future(flow: RequestFlow) -> Reason | None:
+    starts_at = _as_datetime(flow.data.get("starts_at"))
+    if starts_at is not None and starts_at <= timezone.now():
+        return Reason("meeting_in_past", _("The meeting must start in the future."), article=charter.SCOPE)
+    return None
+
+
+def both_sides_invited(flow: RequestFlow) -> Reason | None:
+    if not flow.data:
+        return None
+    invitees = flow.data.get("invitees") or default_invitee_ids(flow.case)
+    sides = set(
+        Membership.objects.filter(user_id__in=invitees, active=True, organization__active=True)
+        .values_list("organization__side", flat=True)
+        .distinct()
+    )
+    if not {"public", "civil"} <= sides:
+        return Reason(
+            "invitees_one_side",
+            _("Invite participants from both the public sector and civil society."),
+            article=charter.SCOPE,
+        )
+    return None
+
+
+def current_meeting(request: DialogueRequest) -> Meeting | None:
+    return (
+        Meeting.objects.filter(request=request)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def meeting_started(flow: RequestFlow) -> Reason | None:
+    meeting = current_meeting(flow.case)
+    if meeting is None or meeting.starts_at > timezone.now():
+        return Reason(
+            "meeting_not_started",
+            _("Attendance can be recorded only once the meeting has started."),
+            article=charter.SCOPE,
+        )
+    return None
+
+
+def minutes_present(flow: RequestFlow) -> Reason | None:
+    if flow.data and not str(flow.data.get("minutes") or "").strip():
+        return Reason(
+            "minutes_missing", _("The minutes of the meeting are required."), article=charter.OUTCOMES_AND_FOLLOW_UP
+        )
+    return None
+
+
+def harvesting_complete(flow: RequestFlow) -> Reason | None:
+    if not flow.data:
+        return None
+    labels = {
+        "what_changed": _("what changed"),
+        "who_changed": _("who changed"),
+        "significance": _("significance"),
+        "contribution": _("contribution of the dialogue"),
+        "evidence": _("evidence"),
+    }
+    missing = [str(labels[name]) for name in HARVESTING_FIELDS if not str(flow.data.get(name) or "").strip()]
+    if missing:
+        return Reason(
+            "harvesting_incomplete",
+            _("Complete the outcome-harvesting fields: %(fields)s."),
+            article=charter.OUTCOMES_AND_FOLLOW_UP,
+            params={"fields": ", ".join(missing)},
+        )
+    return None
+
+
+def restriction_justified(flow: RequestFlow) -> Reason | None:
+    if (
+        flow.data.get("visibility") == Outcome.Visibility.RESTRICTED
+        and not str(flow.data.get("restriction_reason") or "").strip()
+    ):
+        return Reason(
+            "restriction_reason_missing",
+            _("A restricted outcome needs a reason for restricting it."),
+            article=charter.ACCESS_TO_INFORMATION,
+        )
+    return None
+
+
+def confirmable_organizations(flow: RequestFlow) -> list[int]:
+    """Party organizations the acting user coordinates that have not confirmed the minutes yet."""
+    coordinated = user_access(flow.user).coordinated_ids & committee.party_organization_ids(flow.case)
+    confirmed = set(
+        MinutesConfirmation.objects.filter(outcome__request=flow.case).values_list("organization_id", flat=True)
+    )
+    return sorted(coordinated - confirmed)
+
+
+def minutes_open_for_confirmation(flow: RequestFlow) -> Reason | None:
+    if flow.case.minutes_confirmed_at is not None:
+        return Reason(
+            "minutes_already_confirmed", _("The minutes are already confirmed."), article=charter.OUTCOMES_AND_FOLLOW_UP
+        )
+    if flow.user is None:
+        return None
+    pending = confirmable_organizations(flow)
+    wanted = flow.data.get("organization")
+    if not pending or (wanted and wanted not in pending):
+        return Reason(
+            "already_confirmed",
+            _("Your organization has already confirmed the minutes."),
+            article=charter.OUTCOMES_AND_FOLLOW_UP,
+        )
+    return None
+
+
+def minutes_confirmed(flow: RequestFlow) -> Reason | None:
+    if flow.case.minutes_confirmed_at is None:
+        return Reason(
+            "minutes_not_confirmed",
+            _("The parties have not confirmed the minutes yet."),
+            article=charter.OUTCOMES_AND_FOLLOW_UP,
+        )
+    return None
+
+
+def actions_settled(flow: RequestFlow) -> Reason | None:
+    unsettled = [item for item in ActionItem.objects.filter(request=flow.case) if not item.settled]
+    if unsettled:
+        return Reason(
+            "actions_open",
+            _("%(count)s follow-up action(s) are neither done nor dropped with a justification."),
+            article=charter.OUTCOMES_AND_FOLLOW_UP,
+            params={"count": len(unsettled)},
+        )
+    return None
+
+
+def close_allowed(flow: RequestFlow) -> Reason | None:
+    if flow.case.state == OUTCOME_DOCUMENTED:
+        return minutes_confirmed(flow)
+    return None
+
+
+# --- the flow ---------------------------------------------------------------------------------
+
+
+@register
+class RequestFlow(Flow):
+    model = DialogueRequest
+    state = State(str, default=DRAFT)
+    state_labels = {
+        DRAFT: _("Draft"),
+        SUBMITTED: _("Submitted"),
+        INFO_REQUESTED: _("Information requested"),
+        IN_COMMITTEE: _("In committee"),
+        APPROVED: _("Approved"),
+        MEETING_SCHEDULED: _("Meeting scheduled"),
+        MEETING_HELD: _("Meeting held"),
+        OUTCOME_DOCUMENTED: _("Outcome documented"),
+        FOLLOW_UP: _("Follow-up"),
+        CLOSED: _("Closed"),
+        DECLINED: _("Declined"),
+        REJECTED: _("Rejected"),
+        WITHDRAWN: _("Withdrawn"),
+        LAPSED: _("Lapsed"),
+    }
+    final_states = frozenset({CLOSED, DECLINED, REJECTED, WITHDRAWN, LAPSED})
+
+    # Intake and triage
+
+    @transition(
+        state,
+        source=DRAFT,
+        target=SUBMITTED,
+        label=_("Submit"),
+        roles=[requester],
+        guards=[organization_active, charter_accepted, counterpart_on_other_side, required_fields_present],
+    )
+    def submit(self) -> None:
+        self.case.submitted_at = timezone.now()
+
+    @transition(
+        state,
+        source=SUBMITTED,
+        target=INFO_REQUESTED,
+        label=_("Request information"),
+        roles=[secretariat],
+        form=forms.MessageForm,
+        pauses_clock=True,
+    )
+    def request_info(self, *, message: str) -> None:
+        """The triage clock pauses while the requester has the turn."""
+
+    @transition(
+        state,
+        source=INFO_REQUESTED,
+        target=SUBMITTED,
+        label=_("Provide information"),
+        roles=[requester],
+        form=forms.MessageForm,
+    )
+    def provide_info(self, *, message: str) -> None:
+        """The answer goes back to the secretariat; its triage clock resumes."""
+
+    @transition(state, source=INFO_REQUESTED, target=LAPSED, label=_("Lapse"), system=True)
+    def lapse(self) -> None:
+        """The requester did not answer the information request in time."""
+
+    @transition(state, source=SUBMITTED, target=IN_COMMITTEE, label=_("Accept"), roles=[secretariat])
+    def accept(self) -> None:
+        self.case.accepted_at = timezone.now()
+
+    @transition(
+        state,
+        source=[SUBMITTED, INFO_REQUESTED],
+        target=DECLINED,
+        label=_("Decline"),
+        roles=[secretariat],
+        guards=[article_exists],
+        form=forms.DeclineForm,
+    )
+    def decline(self, *, reason: str, article: str) -> None:
+        self.case.decline_reason = reason
+        self.case.decline_article = article
+
+    @transition(
+        state,
+        source=BEFORE_MEETING_HELD,
+        target=WITHDRAWN,
+        label=_("Withdraw"),
+        roles=[requester],
+        form=forms.ReasonForm,
+    )
+    def withdraw(self, *, reason: str) -> None:
+        self.case.withdraw_reason = reason
+
+    # The committee
+
+    @transition(
+        state,
+        source=IN_COMMITTEE,
+        target=APPROVED,
+        label=_("Approve"),
+        guards=[_decision_guard(committee.APPROVE)],
+        system=True,
+    )
+    def approve(self) -> dict[str, Any]:
+        return self._decided(DialogueRequest.Decision.APPROVED, "")
+
+    @transition(
+        state,
+        source=IN_COMMITTEE,
+        target=REJECTED,
+        label=_("Reject"),
+        guards=[_decision_guard(committee.REJECT), reject_votes_reasoned],
+        system=True,
+    )
+    def reject(self) -> dict[str, Any]:
+        return self._decided(DialogueRequest.Decision.REJECTED, "")
+
+    @transition(
+        state,
+        source=IN_COMMITTEE,
+        target=APPROVED,
+        label=_("Cast the deciding vote"),
+        roles=[chair],
+        guards=[votes_tied],
+        form=forms.DecideForm,
+        description=_("On a tie the chair decides: approved, or rejected."),
+    )
+    def decide(self, *, decision: str, reason: str) -> dict[str, Any]:
+        if decision == "reject":
+            # The declared target is "approved"; a casting vote to reject lands on "rejected".
+            self.case.state = REJECTED
+            return self._decided(DialogueRequest.Decision.REJECTED, reason)
+        return self._decided(DialogueRequest.Decision.APPROVED, reason)
+
+    def _decided(self, decision: str, reason: str) -> dict[str, Any]:
+        self.case.decision = decision
+        self.case.decision_reason = reason
+        self.case.decided_at = timezone.now()
+        return {"tally": committee.tally(self.case).as_dict()}
+
+    @transition(
+        state,
+        source=REJECTED,
+        target=IN_COMMITTEE,
+        label=_("Appeal"),
+        roles=[requester],
+        guards=[appeal_allowed],
+        form=forms.ReasonForm,
+    )
+    def appeal(self, *, reason: str) -> dict[str, Any]:
+        self.case.appeal_used = True
+        self.case.appeal_reason = reason
+        self.case.appealed_at = timezone.now()
+        self.case.vote_round += 1
+        self.case.decision = ""
+        self.case.decision_reason = ""
+        self.case.decided_at = None
+        return {"round": self.case.vote_round}
+
+    # The meeting
+
+    @transition(
+        state,
+        source=APPROVED,
+        target=MEETING_SCHEDULED,
+        label=_("Schedule the meeting"),
+        roles=[secretariat],
+        guards=[meeting_in_future, both_sides_invited],
+        form=forms.MeetingForm,
+    )
+    def schedule_meeting(self, **fields: Any) -> dict[str, Any]:
+        return {"invitees": fields.get("invitees") or default_invitee_ids(self.case)}
+
+    @transition(
+        state,
+        source=MEETING_SCHEDULED,
+        target=MEETING_SCHEDULED,
+        label=_("Reschedule the meeting"),
+        roles=[secretariat],
+        guards=[meeting_in_future, both_sides_invited],
+        form=forms.RescheduleForm,
+    )
+    def reschedule_meeting(self, **fields: Any) -> dict[str, Any]:
+        if fields.get("invitees"):
+            return {"invitees": fields["invitees"]}
+        meeting = current_meeting(self.case)
+        invitees = list(meeting.invitees.values_list("pk", flat=True)) if meeting else []
+        return {"invitees": invitees or default_invitee_ids(self.case)}
+
+    @transition(
+        state,
+        source=MEETING_SCHEDULED,
+        target=APPROVED,
+        label=_("Cancel the meeting"),
+        roles=[secretariat],
+        form=forms.ReasonForm,
+    )
+    def cancel_meeting(self, *, reason: str) -> None:
+        """Back to approved: a new meeting can be scheduled."""
+
+    @transition(
+        state,
+        source=MEETING_SCHEDULED,
+        target=MEETING_HELD,
+        label=_("Record the meeting"),
+        roles=[secretariat],
+        guards=[meeting_started],
+        form=forms.RecordMeetingForm,
+    )
+    def record_meeting(self, *, attended_organizations: list[int]) -> None:
+        """Attendance rows are written by the service."""
+
+    # Outcome and follow-up
+
+    @transition(
+        state,
+        source=MEETING_HELD,
+        target=OUTCOME_DOCUMENTED,
+        label=_("Document the outcome"),
+        roles=[secretariat],
+        guards=[minutes_present, harvesting_complete, restriction_justified],
+        form=forms.OutcomeForm,
+    )
+    def document_outcome(self, **fields: Any) -> None:
+        """The outcome row is written by the service; the parties now confirm the minutes."""
+
+    @transition(
+        state,
+        source=OUTCOME_DOCUMENTED,
+        target=OUTCOME_DOCUMENTED,
+        label=_("Confirm the minutes"),
+        roles=[requester, counterpart],
+        guards=[minutes_open_for_confirmation],
+        form=forms.ConfirmMinutesForm,
+    )
+    def confirm_minutes(self, *, organization: int | None = None) -> dict[str, Any]:
+        organization = organization or confirmable_organizations(self)[0]
+        confirmed = set(
+            MinutesConfirmation.objects.filter(outcome__request=self.case).values_list("organization_id", flat=True)
+        )
+        complete = committee.party_organization_ids(self.case) <= confirmed | {organization}
+        if complete:
+            self._minutes_confirmed()
+        return {"organization": organization, "minutes_confirmed": complete}
+
+    @transition(
+        state,
+        source=OUTCOME_DOCUMENTED,
+        target=OUTCOME_DOCUMENTED,
+        label=_("Confirm the minutes by silence"),
+        guards=[minutes_open_for_confirmation],
+        system=True,
+        description=_("The confirmation period passed without objection: silence is consent."),
+    )
+    def confirm_minutes_by_silence(self) -> dict[str, Any]:
+        outcome = Outcome.objects.get(request=self.case)
+        confirmed = set(outcome.confirmations.values_list("organization_id", flat=True))
+        silent = sorted(committee.party_organization_ids(self.case) - confirmed)
+        now = timezone.now()
+        # The SLA scan runs this transition through the engine directly, with no service around
+        # it, so the rows that record who stayed silent are written here, inside the engine's
+        # transaction (an exception to "bodies change memory only").
+        MinutesConfirmation.objects.bulk_create(
+            [MinutesConfirmation(outcome=outcome, organization_id=org, silent=True, confirmed_at=now) for org in silent]
+        )
+        self._minutes_confirmed(outcome)
+        stop_clock(self.case, OUTCOME_DOCUMENTED, now)
+        return {"silent_organizations": silent}
+
+    def _minutes_confirmed(self, outcome: Outcome | None = None) -> None:
+        outcome = outcome or Outcome.objects.get(request=self.case)
+        now = timezone.now()
+        self.case.minutes_confirmed_at = now
+        if outcome.visibility == Outcome.Visibility.PUBLIC:
+            self.case.published = True
+            self.case.published_at = now
+
+    @transition(
+        state,
+        source=OUTCOME_DOCUMENTED,
+        target=FOLLOW_UP,
+        label=_("Start follow-up"),
+        roles=[secretariat],
+        guards=[minutes_confirmed],
+    )
+    def start_follow_up(self) -> None:
+        """The parties carry out the action items."""
+
+    @transition(
+        state,
+        source=[FOLLOW_UP, OUTCOME_DOCUMENTED],
+        target=CLOSED,
+        label=_("Close"),
+        roles=[secretariat],
+        guards=[close_allowed, actions_settled],
+    )
+    def close(self) -> None:
+        self.case.closed_at = timezone.now()
+
+    @transition(
+        state,
+        source=CLOSED,
+        target=FOLLOW_UP,
+        label=_("Reopen"),
+        roles=[secretariat],
+        form=forms.ReopenForm,
+        description=_("Back to follow-up, or to the documented outcome when there were no follow-up actions."),
+    )
+    def reopen(self, *, reason: str, target: str = "") -> dict[str, Any]:
+        self.case.closed_at = None
+        if target == OUTCOME_DOCUMENTED or (not target and not ActionItem.objects.filter(request=self.case).exists()):
+            # The declared target is follow_up; a case closed straight from its outcome goes back there.
+            self.case.state = OUTCOME_DOCUMENTED
+        return {"reopened_at": self.case.state}
+
+    # Who hears about what (used by the notification router)
+
+    def audience(self, name: str) -> list[Any]:
+        return list(audience_users(self.case, name))
+
+
+def stop_clock(request: DialogueRequest, state: str, now: Any) -> int:
+    """Stop the open clock of ``state``: its owners have done their part though the state stays."""
+    return SlaClock.objects.filter(
+        case_type=request.case_type(), case_id=request.pk, state=state, stopped_at__isnull=True
+    ).update(stopped_at=now, paused_at=None, status=SlaClock.Status.STOPPED)
+
+
+AUDIENCES = (
+    "requester",
+    "counterparts",
+    "parties",
+    "secretariat",
+    "secretariat_lead",
+    "committee",
+    "pending_voters",
+    "chair",
+    "invitees",
+    "action_owners",
+    "auditors",
+)
+
+
+def audience_users(request: DialogueRequest, name: str) -> Any:
+    """Active users in relation ``name`` to ``request`` (a queryset; empty for unknown names)."""
+    users = get_user_model().objects.filter(is_active=True)
+    coordinators = {"memberships__role": Membership.Role.COORDINATOR, "memberships__active": True}
+    if name == "requester":
+        return users.filter(memberships__organization_id=request.requesting_organization_id, **coordinators).distinct()
+    if name == "counterparts":
+        return users.filter(
+            memberships__organization_id__in=committee.counterpart_ids(request), **coordinators
+        ).distinct()
+    if name == "parties":
+        return users.filter(
+            memberships__organization_id__in=committee.party_organization_ids(request), **coordinators
+        ).distinct()
+    if name == "secretariat":
+        roles = [PlatformRole.Role.SECRETARIAT, PlatformRole.Role.SECRETARIAT_LEAD]
+        return users.filter(platform_roles__role__in=roles).distinct()
+    if name == "secretariat_lead":
+        return users.filter(platform_roles__role=PlatformRole.Role.SECRETARIAT_LEAD).distinct()
+    if name == "auditors":
+        return users.filter(platform_roles__role=PlatformRole.Role.AUDITOR).distinct()
+    if name == "committee":
+        return users.filter(committee_seats__active=True).distinct()
+    if name == "chair":
+        return users.filter(committee_seats__active=True, committee_seats__is_chair=True).distinct()
+    if name == "pending_voters":
+        tally = committee.tally(request)
+        voted = {vote.member_id for vote in tally.votes}
+        return users.filter(pk__in=[pk for pk in tally.eligible if pk not in voted])
+    if name == "invitees":
+        meeting = current_meeting(request)
+        return meeting.invitees.filter(is_active=True) if meeting else users.none()
+    if name == "action_owners":
+        open_items = ActionItem.objects.filter(request=request).exclude(
+            status__in=[ActionItem.Status.DONE, ActionItem.Status.DROPPED]
+        )
+        people = open_items.filter(owner_person__isnull=False).values("owner_person")
+        organizations = open_items.values("owner_organization")
+        return users.filter(
+            Q(pk__in=people) | Q(memberships__organization_id__in=organizations, **coordinators)
+        ).distinct()
+    return users.none()

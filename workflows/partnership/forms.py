@@ -1,0 +1,210 @@
+"""Input of each transition: clear, translated field errors; cleaned values stay JSON-friendly for the audit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Organization
+
+from .models import Outcome
+
+MAX_TEXT = 4000
+
+
+class ListInput(forms.Widget):
+    """Reads a list from JSON data (a list), form data (repeated keys) or a comma/newline-separated string."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if hasattr(data, "getlist"):
+            values = data.getlist(name)
+            return values[0] if len(values) == 1 else values
+        return data.get(name)
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data
+
+
+class IdListField(forms.Field):
+    """A list of database ids: [1, 2], ["1", "2"] or "1,2"."""
+
+    widget = ListInput
+    default_error_messages = {
+        "invalid": _("Enter a list of ids, for example [3, 7]."),
+        "unknown": _("Unknown ids: %(ids)s."),
+    }
+
+    def __init__(self, *, model: Any = None, queryset_filter: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        self.model = model
+        self.queryset_filter = queryset_filter or {}
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[int]:
+        if value in (None, "", [], ()):
+            return []
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            else:
+                value = [part for part in text.replace("\n", ",").split(",") if part.strip()]
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list | tuple):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        ids: list[int] = []
+        for item in value:
+            if isinstance(item, bool):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            try:
+                number = int(str(item).strip())
+            except (TypeError, ValueError):
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+            if number <= 0 or number > 2**62:
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            if number not in ids:
+                ids.append(number)
+        return ids
+
+    def validate(self, value: list[int]) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if value and self.model is not None:
+            found = set(self.model.objects.filter(pk__in=value, **self.queryset_filter).values_list("pk", flat=True))
+            missing = [str(pk) for pk in value if pk not in found]
+            if missing:
+                raise ValidationError(
+                    self.error_messages["unknown"], code="unknown", params={"ids": ", ".join(missing)}
+                )
+
+
+class TextListField(forms.Field):
+    """A list of short texts: a JSON list, repeated form keys, or one text with one item per line."""
+
+    widget = ListInput
+    default_error_messages = {
+        "invalid": _("Enter a list of texts."),
+        "too_long": _("Each item can have at most %(max)d characters."),
+    }
+
+    def to_python(self, value: Any) -> list[str]:
+        if value in (None, "", [], ()):
+            return []
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    value = text.splitlines()
+            else:
+                value = text.splitlines()
+        if not isinstance(value, list | tuple):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        items = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            item = item.strip()
+            if len(item) > 2000:
+                raise ValidationError(self.error_messages["too_long"], code="too_long", params={"max": 2000})
+            if item:
+                items.append(item)
+        return items
+
+
+def _text(label: Any, *, required: bool = True, max_length: int = MAX_TEXT) -> forms.CharField:
+    return forms.CharField(label=label, required=required, max_length=max_length, widget=forms.Textarea)
+
+
+class MessageForm(forms.Form):
+    message = _text(_("message"))
+
+
+class ReasonForm(forms.Form):
+    reason = _text(_("reason"), max_length=2000)
+
+
+class DeclineForm(forms.Form):
+    reason = _text(_("reason"), max_length=2000)
+    article = forms.CharField(label=_("charter article"), max_length=10)
+
+    def clean_article(self) -> str:
+        return self.cleaned_data["article"].strip().removeprefix("Article").strip()
+
+
+class DecideForm(forms.Form):
+    decision = forms.ChoiceField(label=_("decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    reason = _text(_("reason"), max_length=2000)
+
+
+class MeetingForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("starts at"))
+    ends_at = forms.DateTimeField(label=_("ends at"))
+    location = forms.CharField(label=_("location"), max_length=300)
+    agenda = _text(_("agenda"))
+    online_url = forms.URLField(label=_("online meeting link"), required=False, max_length=200, assume_scheme="https")
+    invitees = IdListField(
+        label=_("invitees"),
+        required=False,
+        model=get_user_model(),
+        queryset_filter={"is_active": True},
+        help_text=_("User ids; the parties' coordinators when left empty."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts_at and ends_at and ends_at <= starts_at:
+            self.add_error("ends_at", _("The meeting must end after it starts."))
+        return cleaned
+
+
+class RescheduleForm(MeetingForm):
+    reason = forms.CharField(label=_("reason"), required=False, max_length=2000, widget=forms.Textarea)
+
+
+class RecordMeetingForm(forms.Form):
+    attended_organizations = IdListField(label=_("organizations present"), model=Organization)
+
+
+class OutcomeForm(forms.Form):
+    # Minutes and the harvesting fields are checked by charter guards (article 8), so that a
+    # missing one is refused with the article it enforces rather than a bare "required".
+    minutes = _text(_("minutes"), required=False, max_length=100_000)
+    summary = _text(_("summary"))
+    recommendations = TextListField(label=_("recommendations"), required=False)
+    agreements = _text(_("agreements"), required=False)
+    what_changed = _text(_("what changed"), required=False)
+    who_changed = _text(_("who changed"), required=False)
+    significance = _text(_("significance"), required=False)
+    contribution = _text(_("contribution of the dialogue"), required=False)
+    evidence = _text(_("evidence"), required=False)
+    visibility = forms.ChoiceField(label=_("visibility"), choices=Outcome.Visibility.choices)
+    restriction_reason = _text(_("reason for restricting"), required=False, max_length=2000)
+
+
+class ConfirmMinutesForm(forms.Form):
+    organization = forms.IntegerField(
+        label=_("organization"),
+        required=False,
+        min_value=1,
+        help_text=_("The party you confirm for, when you coordinate more than one."),
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = _text(_("reason"), max_length=2000)
+    target = forms.ChoiceField(
+        label=_("reopen at"),
+        required=False,
+        choices=[("", "—"), ("follow_up", _("Follow-up")), ("outcome_documented", _("Outcome documented"))],
+    )
