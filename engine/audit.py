@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .models import GENESIS_HASH, AuditEvent
 
@@ -104,48 +107,36 @@ def build_event(
 
 
 # --- verification -------------------------------------------------------------------------
+#
+# One pass in constant memory: for each case type, the case rows (ordered by pk) and the events
+# (ordered by case_id, seq) are walked side by side like a merge join, so only the chain being
+# checked is held, plus the failures found. The two cursors may see the database at slightly
+# different moments while transitions keep running, so a disagreement between a case row and
+# its history is confirmed under the case's row lock before it is reported.
 
+_FAILURE_MESSAGES = {
+    "missing_event": _("Event #%(seq)s is missing: the history jumps to #%(found)s."),
+    "out_of_order": _("Event #%(seq)s is out of place: event #%(expected)s was expected."),
+    "broken_link": _("Event #%(seq)s does not link to the event before it: earlier history was removed or replaced."),
+    "hash_mismatch": _("Event #%(seq)s was altered: its content no longer matches its hash."),
+    "missing_tail": _("Events #%(seq)s to #%(head)s are missing: the case's chain head is at #%(head)s."),
+    "head_behind": _("Event #%(seq)s is not reflected on the case: the chain head stored on the case is #%(head)s."),
+    "head_mismatch": _("The chain head stored on the case does not match event #%(seq)s."),
+    "state_mismatch": _(
+        "The case is in state “%(state)s” but its history ends in “%(expected)s”: "
+        "the state was written outside the engine."
+    ),
+    "reference_mismatch": _("The case's reference is “%(current)s” but its history records “%(recorded)s”."),
+    "no_history": _("Event #1 is missing: the case has no audit history."),
+    "orphan_history": _("History of a case that does not exist: the case was deleted or written outside the engine."),
+    "unknown_case_type": _("History of case type “%(case_type)s”, which no installed workflow handles."),
+    "checkpoint_mismatch": _("Event #%(seq)s differs from the signed checkpoint: history up to it was rewritten."),
+    "checkpoint_missing": _("Events #%(seq)s to #%(wanted)s, covered by the signed checkpoint, are missing."),
+    "checkpoint_chain_missing": _("The whole history covered by the signed checkpoint (%(wanted)s events) is missing."),
+}
 
-@dataclass
-class CaseFailure:
-    case_type: str
-    case_id: int
-    case_reference: str
-    seq: int | None
-    problem: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "case_type": self.case_type,
-            "case_id": self.case_id,
-            "reference": self.case_reference,
-            "seq": self.seq,
-            "problem": self.problem,
-        }
-
-
-@dataclass
-class VerifyReport:
-    cases_checked: int = 0
-    events_checked: int = 0
-    failures: list[CaseFailure] = field(default_factory=list)
-    heads: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "cases_checked": self.cases_checked,
-            "events_checked": self.events_checked,
-            "failures": [failure.as_dict() for failure in self.failures],
-        }
-
-
-_EVENT_COLUMNS = (
-    "case_type",
+# Columns read for each event, in this order (the case type is fixed per query).
+_ROW_COLUMNS = (
     "case_id",
     "case_reference",
     "seq",
@@ -162,125 +153,312 @@ _EVENT_COLUMNS = (
     "prev_hash",
     "hash",
 )
+_CASE_COLUMNS = ("pk", "state", "reference", "audit_seq", "audit_hash")
+PROGRESS_EVERY = 1000
 
 
-def iter_events(batch_size: int = 2000, until_id: int | None = None) -> Iterator[AuditEvent]:
-    """Every event in chain order, streamed with a server-side cursor (constant memory)."""
-    queryset = AuditEvent.objects.order_by("case_type", "case_id", "seq").only(*_EVENT_COLUMNS, "id")
-    if until_id is not None:
-        queryset = queryset.filter(id__lte=until_id)
-    return queryset.iterator(chunk_size=batch_size)
+@dataclass
+class CaseFailure:
+    """The first broken event of one case, with a stable ``code`` and a translated ``problem``."""
+
+    case_type: str
+    case_id: int | None
+    case_reference: str
+    seq: int | None
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def chain_id(self) -> str:
+        return f"{self.case_type}:{self.case_id}"
+
+    @property
+    def problem(self) -> str:
+        return str(_FAILURE_MESSAGES[self.code]) % {"seq": self.seq, "case_type": self.case_type, **self.params}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "case_type": self.case_type,
+            "case_id": self.case_id,
+            "reference": self.case_reference,
+            "seq": self.seq,
+            "code": self.code,
+            "problem": self.problem,
+        }
 
 
-def verify_chains(
-    *,
-    case_states: dict[tuple[str, int], tuple[str, str, int, str]] | None = None,
-    progress: Any = None,
-    stop_at_heads: dict[str, dict[str, Any]] | None = None,
-) -> VerifyReport:
-    """Recompute every chain; compare each case's state and head with its last event.
+@dataclass
+class VerifyReport:
+    """What a verification found; ``as_dict()`` is the body of ``GET /api/v1/audit/verify/``."""
 
-    ``case_states`` maps (case_type, case_id) to (state, reference, audit_seq, audit_hash); when
-    given, cases whose state or head disagree with their history fail too. ``stop_at_heads``
-    limits each chain to the seq recorded in a checkpoint and demands the recorded hash there.
+    cases_checked: int = 0
+    events_checked: int = 0
+    failures: list[CaseFailure] = field(default_factory=list)
+    # Verified head of every chain ("case_type:case_id" → {seq, hash, reference}); only filled
+    # when asked for (a checkpoint needs them), since it grows with the number of cases.
+    heads: dict[str, dict[str, Any]] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "cases_checked": self.cases_checked,
+            "events_checked": self.events_checked,
+            "failures": [failure.as_dict() for failure in self.failures],
+        }
+
+
+ProgressCallback = Callable[[int], None]
+
+
+class ChainCheck:
+    """Walks one case's events in order and remembers the first one that breaks the chain.
+
+    ``wanted`` is the head a signed checkpoint recorded for this chain ({seq, hash}), if any.
     """
-    report = VerifyReport()
-    current_key: tuple[str, int] | None = None
-    prev_hash = GENESIS_HASH
-    expected_seq = 1
-    broken = False
-    last_target = ""
-    last_seq = 0
-    reference = ""
 
-    def close_chain() -> None:
-        if current_key is None:
+    __slots__ = ("case_type", "case_id", "reference", "wanted", "failure", "prev_hash", "next_seq", "last_target")
+
+    def __init__(self, case_type: str, case_id: int, reference: str, wanted: dict[str, Any] | None = None) -> None:
+        self.case_type = case_type
+        self.case_id = case_id
+        self.reference = reference
+        self.wanted = wanted
+        self.failure: CaseFailure | None = None
+        self.prev_hash = GENESIS_HASH
+        self.next_seq = 1
+        self.last_target = ""
+
+    @property
+    def last_seq(self) -> int:
+        return self.next_seq - 1
+
+    def fail(self, seq: int | None, code: str, **params: Any) -> None:
+        self.failure = CaseFailure(self.case_type, self.case_id, self.reference, seq, code, params)
+
+    def feed(self, fields: dict[str, Any], prev_hash: str, hash_: str) -> None:
+        if self.failure is not None:
             return
-        report.cases_checked += 1
-        chain_id = f"{current_key[0]}:{current_key[1]}"
-        report.heads[chain_id] = {"seq": last_seq, "hash": prev_hash, "reference": reference}
-        if stop_at_heads is not None:
-            wanted = stop_at_heads.get(chain_id)
-            if wanted and not broken and (last_seq < wanted["seq"] or prev_hash != wanted["hash"]):
-                report.failures.append(
-                    CaseFailure(*current_key, reference, wanted["seq"], "differs from the checkpoint")
-                )
+        seq = fields["seq"]
+        if seq != self.next_seq:
+            if isinstance(seq, int) and seq > self.next_seq:
+                self.fail(self.next_seq, "missing_event", found=seq)
+            else:
+                self.fail(seq, "out_of_order", expected=self.next_seq)
+        elif prev_hash != self.prev_hash:
+            self.fail(seq, "broken_link")
+        elif compute_hash(prev_hash, fields) != hash_:
+            self.fail(seq, "hash_mismatch")
+        elif self.wanted is not None and seq == self.wanted["seq"] and hash_ != self.wanted["hash"]:
+            self.fail(seq, "checkpoint_mismatch")
+        else:
+            self.prev_hash = hash_
+            self.next_seq += 1
+            if fields["to_state"]:
+                self.last_target = fields["to_state"]
+
+    def finish(self) -> None:
+        """Demand the whole stretch the checkpoint covers."""
+        if self.failure is None and self.wanted is not None and self.last_seq < self.wanted["seq"]:
+            self.fail(self.last_seq + 1, "checkpoint_missing", wanted=self.wanted["seq"])
+
+    def compare_case(self, case_row: tuple[Any, ...] | None) -> None:
+        """Hold the case row (pk, state, reference, audit_seq, audit_hash) to its history."""
+        if self.failure is not None:
             return
-        if case_states is None or broken:
+        if case_row is None:
+            self.fail(1, "orphan_history")
             return
-        info = case_states.pop(current_key, None)
-        if info is None:
-            report.failures.append(CaseFailure(*current_key, reference, None, "history of a case that does not exist"))
-            return
-        state, _ref, head_seq, head_hash = info
-        if last_target and state != last_target:
-            report.failures.append(
-                CaseFailure(
-                    *current_key, reference, last_seq, f"state is {state!r} but history ends in {last_target!r}"
-                )
-            )
-        elif head_seq != last_seq or head_hash != prev_hash:
-            report.failures.append(
-                CaseFailure(*current_key, reference, last_seq, "chain head on the case does not match")
-            )
-
-    for event in iter_events():
-        key = (event.case_type, event.case_id)
-        if key != current_key:
-            close_chain()
-            current_key, prev_hash, expected_seq, broken, last_target, last_seq = key, GENESIS_HASH, 1, False, "", 0
-            reference = event.case_reference
-        report.events_checked += 1
-        if progress is not None:
-            progress(report.events_checked)
-        if broken:
-            continue
-        if stop_at_heads is not None:
-            wanted = stop_at_heads.get(f"{key[0]}:{key[1]}")
-            if wanted is None or event.seq > wanted["seq"]:
-                continue
-        if event.seq != expected_seq:
-            report.failures.append(CaseFailure(*key, reference, event.seq, f"expected event #{expected_seq}"))
-            broken = True
-            continue
-        if event.prev_hash != prev_hash:
-            report.failures.append(CaseFailure(*key, reference, event.seq, "does not link to the previous event"))
-            broken = True
-            continue
-        if compute_hash(prev_hash, event_fields(event)) != event.hash:
-            report.failures.append(CaseFailure(*key, reference, event.seq, "content does not match its hash"))
-            broken = True
-            continue
-        prev_hash = event.hash
-        expected_seq += 1
-        last_seq = event.seq
-        if event.to_state:
-            last_target = event.to_state
-    close_chain()
-
-    if case_states:
-        for (case_type, case_id), (_state, ref, head_seq, _hash) in case_states.items():
-            if head_seq:
-                report.cases_checked += 1
-                report.failures.append(CaseFailure(case_type, case_id, ref, 1, "events are missing"))
-    return report
+        _pk, state, reference, head_seq, head_hash = case_row
+        if head_seq > self.last_seq:
+            self.fail(self.last_seq + 1, "missing_tail", head=head_seq)
+        elif self.last_target and state != self.last_target:
+            self.fail(self.last_seq, "state_mismatch", state=state, expected=self.last_target)
+        elif head_seq < self.last_seq:
+            self.fail(head_seq + 1, "head_behind", head=head_seq)
+        elif head_hash != self.prev_hash:
+            self.fail(self.last_seq, "head_mismatch")
+        elif reference != self.reference:
+            self.fail(self.last_seq, "reference_mismatch", current=reference, recorded=self.reference)
 
 
-def load_case_states() -> dict[tuple[str, int], tuple[str, str, int, str]]:
-    """(state, reference, audit_seq, audit_hash) of every case of every registered flow."""
+def _row_fields(case_type: str, row: tuple[Any, ...]) -> dict[str, Any]:
+    """The hashed fields of an event read as a ``_ROW_COLUMNS`` tuple (same dict as ``event_fields``)."""
+    return {
+        "case_type": case_type,
+        "case_id": row[0],
+        "case_reference": row[1],
+        "seq": row[2],
+        "occurred_at": _utc_iso(row[3]),
+        "actor": row[4],
+        "actor_label": row[5],
+        "actor_role": row[6],
+        "action": row[7],
+        "from_state": row[8],
+        "to_state": row[9],
+        "data": row[10],
+        "ip_address": row[11],
+        "user_agent": row[12],
+    }
+
+
+def _case_types() -> list[str]:
     from .registry import all_flows
 
-    states: dict[tuple[str, int], tuple[str, str, int, str]] = {}
-    for case_type, flow in all_flows().items():
-        rows = flow.model.objects.values_list("pk", "state", "reference", "audit_seq", "audit_hash")
-        for pk, state, ref, seq, head in rows.iterator(chunk_size=5000):
-            states[(case_type, pk)] = (state, ref, seq, head)
-    return states
+    in_history = AuditEvent.objects.order_by().values_list("case_type", flat=True).distinct()
+    return sorted(set(all_flows()) | set(in_history))
 
 
-def verify_all(progress: Any = None) -> VerifyReport:
-    return verify_chains(case_states=load_case_states(), progress=progress)
+def _conclude(
+    case_type: str,
+    case_id: int,
+    chain: ChainCheck | None,
+    case_row: tuple[Any, ...] | None,
+    wanted: dict[str, Any] | None,
+    known_type: bool,
+) -> tuple[CaseFailure | None, bool]:
+    """The failure of one case, if any, and whether it may come from the cursors' skew."""
+    if chain is None:
+        assert case_row is not None
+        reference = case_row[2]
+        code, params = ("checkpoint_chain_missing", {"wanted": wanted["seq"]}) if wanted else ("no_history", {})
+        return CaseFailure(case_type, case_id, reference, 1, code, params), True
+    chain.finish()
+    if chain.failure is not None:
+        return chain.failure, False
+    if not known_type:
+        return CaseFailure(case_type, case_id, chain.reference, 1, "unknown_case_type"), False
+    chain.compare_case(case_row)
+    return chain.failure, chain.failure is not None
 
 
-def database_vendor() -> str:
-    return connection.vendor
+def _recheck(
+    model: Any, case_type: str, case_id: int, wanted: dict[str, Any] | None, chunk_size: int
+) -> tuple[CaseFailure | None, ChainCheck | None]:
+    """Verify one case again with its row locked, so no transition can move it meanwhile."""
+    with transaction.atomic():
+        case_row = model._base_manager.select_for_update().filter(pk=case_id).values_list(*_CASE_COLUMNS).first()
+        events = (
+            AuditEvent.objects.filter(case_type=case_type, case_id=case_id)
+            .order_by("seq")
+            .values_list(*_ROW_COLUMNS)
+            .iterator(chunk_size=chunk_size)
+        )
+        chain: ChainCheck | None = None
+        for row in events:
+            if chain is None:
+                chain = ChainCheck(case_type, case_id, row[1], wanted)
+            chain.feed(_row_fields(case_type, row), row[13], row[14])
+    if chain is None and case_row is None:
+        # Deleted between the two looks: not something this verification can judge.
+        return None, None
+    failure, _skew = _conclude(case_type, case_id, chain, case_row, wanted, known_type=True)
+    return failure, chain
+
+
+class _Verifier:
+    def __init__(
+        self,
+        *,
+        checkpoint: dict[str, dict[str, Any]] | None,
+        collect_heads: bool,
+        progress: ProgressCallback | None,
+        chunk_size: int,
+    ) -> None:
+        self.report = VerifyReport(heads={} if collect_heads else None)
+        self.checkpoint = checkpoint or {}
+        # Chains of the checkpoint not met yet; whatever is left at the end has vanished.
+        self.unseen = set(self.checkpoint)
+        self.progress = progress
+        self.chunk_size = chunk_size
+
+    def run(self) -> VerifyReport:
+        from .registry import all_flows
+
+        flows = all_flows()
+        for case_type in _case_types():
+            flow = flows.get(case_type)
+            self.case_type(case_type, flow.model if flow is not None else None)
+        for chain_id in sorted(self.unseen):
+            case_type, _sep, case_id = chain_id.rpartition(":")
+            wanted = self.checkpoint[chain_id]
+            self.report.cases_checked += 1
+            self.report.failures.append(
+                CaseFailure(
+                    case_type,
+                    int(case_id) if case_id.isdigit() else None,
+                    wanted.get("reference", ""),
+                    1,
+                    "checkpoint_chain_missing",
+                    {"wanted": wanted["seq"]},
+                )
+            )
+        if self.progress is not None:
+            self.progress(self.report.events_checked)
+        return self.report
+
+    def case_type(self, case_type: str, model: Any) -> None:
+        events = (
+            AuditEvent.objects.filter(case_type=case_type)
+            .order_by("case_id", "seq")
+            .values_list(*_ROW_COLUMNS)
+            .iterator(chunk_size=self.chunk_size)
+        )
+        cases: Iterator[tuple[Any, ...]] = iter(())
+        if model is not None:
+            cases = model._base_manager.order_by("pk").values_list(*_CASE_COLUMNS).iterator(chunk_size=self.chunk_size)
+        case = next(cases, None)
+        for case_id, rows in groupby(events, key=itemgetter(0)):
+            while case is not None and case[0] < case_id:
+                self.conclude(model, case_type, case[0], None, case)
+                case = next(cases, None)
+            case_row = None
+            if case is not None and case[0] == case_id:
+                case_row, case = case, next(cases, None)
+            chain: ChainCheck | None = None
+            for row in rows:
+                if chain is None:
+                    chain = ChainCheck(case_type, case_id, row[1], self.checkpoint.get(f"{case_type}:{case_id}"))
+                chain.feed(_row_fields(case_type, row), row[13], row[14])
+                self.report.events_checked += 1
+                if self.progress is not None and self.report.events_checked % PROGRESS_EVERY == 0:
+                    self.progress(self.report.events_checked)
+            self.conclude(model, case_type, case_id, chain, case_row)
+        while case is not None:
+            self.conclude(model, case_type, case[0], None, case)
+            case = next(cases, None)
+
+    def conclude(
+        self, model: Any, case_type: str, case_id: int, chain: ChainCheck | None, case_row: tuple[Any, ...] | None
+    ) -> None:
+        chain_id = f"{case_type}:{case_id}"
+        wanted = self.checkpoint.get(chain_id)
+        self.unseen.discard(chain_id)
+        self.report.cases_checked += 1
+        failure, maybe_skew = _conclude(case_type, case_id, chain, case_row, wanted, known_type=model is not None)
+        if failure is not None and maybe_skew:
+            failure, fresh = _recheck(model, case_type, case_id, wanted, self.chunk_size)
+            chain = fresh
+        if failure is not None:
+            self.report.failures.append(failure)
+        elif chain is not None and self.report.heads is not None:
+            self.report.heads[chain_id] = {"seq": chain.last_seq, "hash": chain.prev_hash, "reference": chain.reference}
+
+
+def verify_all(
+    progress: ProgressCallback | None = None,
+    *,
+    checkpoint: dict[str, dict[str, Any]] | None = None,
+    collect_heads: bool = False,
+    chunk_size: int = 2000,
+) -> VerifyReport:
+    """Recompute every chain and hold every case's state and head to its history.
+
+    ``checkpoint`` maps "case_type:case_id" to the {seq, hash} a signed checkpoint recorded:
+    each chain must then still hash to that head at that seq (later events may extend it).
+    ``progress`` is called with the number of events checked so far, every few hundred events.
+    """
+    return _Verifier(checkpoint=checkpoint, collect_heads=collect_heads, progress=progress, chunk_size=chunk_size).run()
