@@ -1,0 +1,133 @@
+"""Token sign-in, rate-limited per IP and per username, with no timing tell about unknown usernames.
+
+``django.contrib.auth.authenticate`` with ModelBackend already runs the default password hasher once
+for an unknown username (``UserModel().set_password``) and for an unusable password
+(``verify_password``'s fake run), so every refusal costs one hash; the tests assert it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+
+from .errors import ApiError
+from .schema import error_responses
+from .views import ApiView
+
+DEFAULT_AUTH_RATES = {"auth_ip": "20/min", "auth_username": "5/min"}
+
+
+def auth_rates() -> dict[str, str]:
+    """Rates of the sign-in throttles; ``settings.API_AUTH_THROTTLE_RATES`` overrides them."""
+    return {**DEFAULT_AUTH_RATES, **getattr(settings, "API_AUTH_THROTTLE_RATES", {})}
+
+
+class _AuthThrottle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        return auth_rates().get(self.scope)
+
+
+class AuthIpThrottle(_AuthThrottle):
+    """Sign-in attempts per client address (REMOTE_ADDR unless NUM_PROXIES trusts a proxy)."""
+
+    scope = "auth_ip"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+class AuthUsernameThrottle(_AuthThrottle):
+    """Sign-in attempts per username, whatever address they come from (password spraying)."""
+
+    scope = "auth_username"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        data = request.data
+        username = data.get("username") if isinstance(data, dict) else None
+        if not isinstance(username, str) or not username.strip():
+            return None
+        ident = hashlib.sha256(username.strip().casefold().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class CredentialsSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=1024, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+
+
+class ObtainTokenView(ApiView):
+    """Exchange a username and password for an API token."""
+
+    public = True
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes = [AuthIpThrottle, AuthUsernameThrottle]
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        tags=["auth"],
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer, **error_responses(400, 429)},
+        examples=[
+            OpenApiExample("sign in", value={"username": "secretariat", "password": "secret"}, request_only=True),
+            OpenApiExample("token", value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}, response_only=True),
+            OpenApiExample(
+                "wrong credentials",
+                value={"code": "invalid_credentials", "message": "Unable to sign in with these credentials."},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        credentials = CredentialsSerializer(data=request.data)
+        credentials.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request,
+            username=credentials.validated_data["username"],
+            password=credentials.validated_data["password"],
+        )
+        if user is None:
+            # Same answer for an unknown user, a wrong password and an inactive account.
+            raise ApiError("invalid_credentials", _("Unable to sign in with these credentials."))
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(operation_id="auth_token_destroy", tags=["auth"], request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        """Revoke the caller's token (sign out everywhere the token is used)."""
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def get_authenticators(self) -> list[Any]:
+        # Signing in needs no credentials; revoking needs the token (or session) being revoked.
+        if self.request is not None and self.request.method == "DELETE":
+            from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+
+            return [TokenAuthentication(), SessionAuthentication()]
+        return []
+
+    def get_permissions(self) -> list[Any]:
+        if self.request is not None and self.request.method == "DELETE":
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
+    def get_throttles(self) -> list[Any]:
+        if self.request is not None and self.request.method == "DELETE":
+            return []
+        return super().get_throttles()

@@ -1,0 +1,399 @@
+"""The endpoints every flow's cases get for free, generated from the flow's transition definitions.
+
+A workflow describes how its cases are exposed with a ``CaseEndpoints`` (model, URL prefix, answer
+serializer, who sees what) and includes ``endpoints.urls()``; this module then serves, for each case:
+
+- ``{prefix}/{ref}/transitions/``: every transition out of the current state, allowed or not and why;
+- ``{prefix}/{ref}/transitions/{name}/``: one URL, one view class and one documented request body per
+  transition in ``Flow.specs()``, typed from the transition's form; adding a transition to the flow adds
+  it here and to the OpenAPI schema, with no hand-written view;
+- ``{prefix}/{ref}/history/`` and ``{prefix}/{ref}/sla/``: the audit chain and the SLA clocks.
+
+Views parse, call the engine (or the workflow's runner) and render; the rules live in the flow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.urls import URLPattern, re_path
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+import engine
+from engine import registry
+from engine.audit import RequestContext
+from engine.errors import ConcurrentChange, UnknownTransition
+from engine.flows import Flow, TransitionSpec
+from engine.models import AuditEvent, SlaClock
+
+from .errors import ApiError
+from .inputs import check_body, serializer_for_form
+from .models import IdempotentResponse
+from .pagination import Pagination
+from .schema import ReasonSerializer, error_response
+from .views import ApiView, GenericApiView
+
+REFERENCE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9-]{0,31}"
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description=(
+        "Any unique string (1-200 visible ASCII characters, e.g. a UUID). A repeat with the same key "
+        "returns the first answer and changes nothing; the same key for another action gives 422."
+    ),
+)
+IF_MATCH_PARAMETER = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="The case `version` you last read: if the case has changed since, the answer is 409 `conflict`.",
+)
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+class AvailableTransitionSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    target = serializers.CharField(help_text="The state the case moves to.")
+    allowed = serializers.BooleanField(help_text="Whether the caller may run it now.")
+    reasons = ReasonSerializer(many=True, help_text="Why not, when not allowed.")
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_label", allow_null=True, help_text="Username; empty for the system.")
+    data = serializers.JSONField()
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "seq",
+            "occurred_at",
+            "actor",
+            "actor_role",
+            "action",
+            "from_state",
+            "to_state",
+            "data",
+            "prev_hash",
+            "hash",
+        ]
+
+
+class SlaClockSerializer(serializers.ModelSerializer):
+    paused = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=SlaClock.Status.choices)
+
+    class Meta:
+        model = SlaClock
+        fields = ["state", "owner", "status", "started_at", "due_at", "paused", "paused_at", "stopped_at"]
+
+
+class HistoryPagination(Pagination):
+    page_size = 100
+    max_page_size = 1000
+
+
+def _method(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A fresh handler calling ``func``: each generated view class documents its own copy."""
+
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(self, *args, **kwargs)
+
+    method.__name__ = func.__name__.lstrip("_")
+    method.__doc__ = func.__doc__
+    return method
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+@dataclass
+class CaseEndpoints:
+    """How one flow's cases are exposed over HTTP."""
+
+    model: type
+    #: URL segment under /api/v1/, e.g. "requests"
+    prefix: str
+    #: the case as answered by the detail endpoint and by every transition
+    serializer_class: type[serializers.BaseSerializer]
+    #: the cases ``user`` may see (object-level visibility: invisible means 404)
+    visible: Callable[[Any], QuerySet]
+    #: name used in operation ids and component names, e.g. "request"
+    basename: str = ""
+    tag: str = ""
+    #: runs a transition; defaults to ``engine.run`` (a workflow may route through its services)
+    runner: Callable[..., Any] | None = None
+    #: the queryset answers are rendered from (select_related/prefetch for a constant query count)
+    render_queryset: Callable[[], QuerySet] | None = None
+    #: extra serializer context for the answer
+    serializer_context: Callable[[Request], dict[str, Any]] | None = None
+    #: may ``user`` read ``case``'s audit history (it may hold restricted material)?
+    history_allowed: Callable[[Any, Any], bool] | None = None
+    #: called after a case has been read in full (e.g. to audit a restricted read)
+    on_read: Callable[[Request, Any], None] | None = None
+    _views: dict[str, type] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.basename = self.basename or self.model._meta.model_name
+        self.tag = self.tag or self.prefix
+
+    @property
+    def flow(self) -> type[Flow]:
+        return registry.flow_for(self.model)
+
+    def get_case(self, request: Request, reference: str) -> Any:
+        """The case at ``reference`` if the caller may see it; 404 otherwise (never 403: no leak)."""
+        case = self.visible(request.user).filter(reference=reference).first()
+        if case is None:
+            raise ApiError("not_found", status_code=404)
+        return case
+
+    def render(self, request: Request, case: Any) -> Any:
+        """The answer for ``case``, read fresh through the render queryset."""
+        if self.render_queryset is not None:
+            case = self.render_queryset().get(pk=case.pk)
+        context = {"request": request, **(self.serializer_context(request) if self.serializer_context else {})}
+        return self.serializer_class(case, context=context).data
+
+    def run(self, case: Any, name: str, **kwargs: Any) -> Any:
+        runner = self.runner or engine.run
+        return runner(case, name, **kwargs)
+
+    # -- URLs ---------------------------------------------------------------------------------
+
+    def urls(self) -> list[URLPattern]:
+        ref = rf"^{re.escape(self.prefix)}/(?P<reference>{REFERENCE_PATTERN})"
+        patterns = [
+            re_path(rf"{ref}/transitions/$", self._transitions_view().as_view(), name=f"{self.basename}-transitions"),
+        ]
+        for spec in self.flow.specs().values():
+            patterns.append(
+                re_path(
+                    rf"{ref}/transitions/{re.escape(spec.name)}/$",
+                    self.transition_view(spec).as_view(),
+                    name=f"{self.basename}-transition-{spec.name}",
+                )
+            )
+        patterns += [
+            re_path(rf"{ref}/transitions/(?P<name>[^/]{{1,100}})/$", self._unknown_view().as_view()),
+            re_path(rf"{ref}/history/$", self._history_view().as_view(), name=f"{self.basename}-history"),
+            re_path(rf"{ref}/sla/$", self._sla_view().as_view(), name=f"{self.basename}-sla"),
+        ]
+        return patterns
+
+    def _class(self, base: type, suffix: str, attrs: dict[str, Any]) -> type:
+        name = f"{self.model.__name__}{suffix}View"
+        if name not in self._views:
+            self._views[name] = type(name, (base,), {"endpoints": self, **attrs})
+        return self._views[name]
+
+    def _transitions_view(self) -> type:
+        schema = extend_schema(
+            operation_id=f"{self.basename}_transitions_list",
+            tags=[self.tag],
+            summary=str(_("Transitions out of the current state")),
+            description="Every transition from the case's current state, whether the caller may run it now, "
+            "and the reasons (with the charter article) when not.",
+            responses={200: AvailableTransitionSerializer(many=True)},
+        )
+        return self._class(CaseTransitionsView, "Transitions", {"get": schema(_method(CaseTransitionsView._get))})
+
+    def transition_view(self, spec: TransitionSpec) -> type:
+        """The view class of one transition, with its own documented request body."""
+        camel = "".join(part.capitalize() for part in spec.name.split("_"))
+        input_serializer = serializer_for_form(spec.form, f"{self.model.__name__}{camel}Input")
+        description = str(spec.description or "") or (spec.form.__doc__ if spec.form else "") or ""
+        roles = ", ".join(str(role.label) for role in spec.roles) or "-"
+        schema = extend_schema(
+            operation_id=f"{self.basename}_transition_{spec.name}",
+            tags=[self.tag],
+            summary=str(spec.label),
+            description=(
+                f"{description}\n\nFrom: {', '.join(spec.sources)} → to: {spec.target}. Who: {roles}."
+            ).strip(),
+            request=input_serializer,
+            parameters=[IDEMPOTENCY_PARAMETER, IF_MATCH_PARAMETER],
+            responses={
+                200: self.serializer_class,
+                409: error_response(409),
+                422: error_response(422, "The Idempotency-Key was already used for another action."),
+            },
+            examples=[
+                OpenApiExample(
+                    "replayed key",
+                    value={
+                        "code": "idempotency_key_reused",
+                        "message": "This Idempotency-Key was used for another action.",
+                    },
+                    response_only=True,
+                    status_codes=["422"],
+                )
+            ],
+        )
+        return self._class(
+            CaseTransitionView,
+            f"Transition{camel}",
+            {
+                "transition": spec.name,
+                "input_serializer": input_serializer,
+                "post": schema(_method(CaseTransitionView._post)),
+            },
+        )
+
+    def _unknown_view(self) -> type:
+        return self._class(UnknownTransitionView, "UnknownTransition", {})
+
+    def _history_view(self) -> type:
+        schema = extend_schema(
+            operation_id=f"{self.basename}_history",
+            tags=[self.tag],
+            summary=str(_("Audit history")),
+            description="The case's hash-chained audit events, oldest first.",
+            responses={200: AuditEventSerializer(many=True)},
+        )
+        return self._class(CaseHistoryView, "History", {"get": schema(_method(CaseHistoryView._get))})
+
+    def _sla_view(self) -> type:
+        schema = extend_schema(
+            operation_id=f"{self.basename}_sla",
+            tags=[self.tag],
+            summary=str(_("SLA clocks")),
+            description="Every clock of the case: whose time it is, when it is due, whether it is paused.",
+            responses={200: SlaClockSerializer(many=True)},
+        )
+        return self._class(CaseSlaView, "Sla", {"get": schema(_method(CaseSlaView._get))})
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+class _CaseView(ApiView):
+    endpoints: CaseEndpoints
+
+
+class CaseTransitionsView(_CaseView):
+    def _get(self, request: Request, reference: str) -> Response:
+        case = self.endpoints.get_case(request, reference)
+        options = engine.available_transitions(case, request.user)
+        return Response(AvailableTransitionSerializer([option.as_dict() for option in options], many=True).data)
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise ApiError(
+            "invalid",
+            errors={"Idempotency-Key": [str(_("Use 1 to 200 visible ASCII characters, for example a UUID."))]},
+        )
+    return key
+
+
+def expected_version(request: Request) -> int | None:
+    value = request.headers.get("If-Match")
+    if value is None or value.strip() == "*":
+        return None
+    match = _IF_MATCH.match(value)
+    if match is None:
+        raise ApiError("invalid", errors={"If-Match": [str(_('Send the case version you last read, e.g. "3".'))]})
+    return int(match.group(1))
+
+
+class CaseTransitionView(_CaseView):
+    transition: str
+    input_serializer: type[serializers.Serializer]
+
+    def _replay(self, stored: IdempotentResponse, case: Any) -> Response:
+        if (stored.case_type, stored.case_id, stored.transition) != (case.case_type(), case.pk, self.transition):
+            raise ApiError(
+                "idempotency_key_reused", _("This Idempotency-Key was used for another action."), status_code=422
+            )
+        return Response(stored.body, status=stored.status_code, headers={"Idempotent-Replayed": "true"})
+
+    def _post(self, request: Request, reference: str) -> Response:
+        endpoints = self.endpoints
+        case = endpoints.get_case(request, reference)
+        data = check_body(self.input_serializer, request.data)
+        key = idempotency_key(request)
+        version = expected_version(request)
+        stored = IdempotentResponse.objects.filter(actor=request.user, key=key).first() if key else None
+        if stored is not None:
+            return self._replay(stored, case)
+        try:
+            with transaction.atomic():
+                result = endpoints.run(
+                    case,
+                    self.transition,
+                    actor=request.user,
+                    data=data,
+                    idempotency_key=key,
+                    expected_version=version,
+                    context=RequestContext.from_request(request),
+                )
+                body = endpoints.render(request, result.case)
+                if key and not result.replayed:
+                    IdempotentResponse.objects.create(
+                        actor=request.user,
+                        key=key,
+                        case_type=case.case_type(),
+                        case_id=case.pk,
+                        transition=self.transition,
+                        body=body,
+                    )
+        except IntegrityError as exc:
+            # A twin request with the same key committed first: answer as it did.
+            stored = IdempotentResponse.objects.filter(actor=request.user, key=key).first() if key else None
+            if stored is not None:
+                return self._replay(stored, case)
+            raise ConcurrentChange() from exc
+        if result.replayed:
+            stored = IdempotentResponse.objects.filter(actor=request.user, key=key).first()
+            if stored is not None:
+                return self._replay(stored, case)
+            return Response(body, headers={"Idempotent-Replayed": "true"})
+        return Response(body)
+
+
+class UnknownTransitionView(_CaseView):
+    schema = None
+
+    def post(self, request: Request, reference: str, name: str) -> Response:
+        self.endpoints.get_case(request, reference)
+        raise UnknownTransition()
+
+
+class CaseHistoryView(_CaseView, GenericApiView):
+    pagination_class = HistoryPagination
+
+    def _get(self, request: Request, reference: str) -> Response:
+        case = self.endpoints.get_case(request, reference)
+        allowed = self.endpoints.history_allowed
+        if allowed is not None and not allowed(request.user, case):
+            raise ApiError("not_permitted", status_code=403)
+        events = AuditEvent.objects.filter(case_type=case.case_type(), case_id=case.pk).order_by("seq")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
+
+
+class CaseSlaView(_CaseView):
+    def _get(self, request: Request, reference: str) -> Response:
+        case = self.endpoints.get_case(request, reference)
+        clocks = SlaClock.objects.filter(case_type=case.case_type(), case_id=case.pk).order_by("started_at", "id")
+        return Response(SlaClockSerializer(clocks, many=True).data)

@@ -1,0 +1,11 @@
+"""Page-number pagination with a client-chosen page size, bounded so a page stays cheap."""
+
+from __future__ import annotations
+
+from rest_framework.pagination import PageNumberPagination
+
+
+class Pagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100

@@ -1,0 +1,54 @@
+"""/api/: the schema and its viewers, and /api/v1/ with the generic endpoints plus each workflow's.
+
+A workflow exposes its endpoints by providing ``<app>.api.urls`` with ``urlpatterns``; they are
+mounted under /api/v1/ here, so a new workflow needs no change in this package.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import errors
+from .auth import ObtainTokenView
+
+app_name = "api"
+
+
+def workflow_urls() -> list[URLPattern | URLResolver]:
+    """``urlpatterns`` of every installed app that has an ``api.urls`` module."""
+    patterns: list[URLPattern | URLResolver] = []
+    for config in apps.get_app_configs():
+        module_name = f"{config.name}.api.urls"
+        try:
+            found = importlib.util.find_spec(module_name)
+        except ModuleNotFoundError:
+            found = None
+        if found is not None:
+            patterns += importlib.import_module(module_name).urlpatterns
+    return patterns
+
+
+@extend_schema_view(get=extend_schema(exclude=True))
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document (not itself an operation of the API)."""
+
+
+v1 = [
+    path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
+    *workflow_urls(),
+    re_path(r"", errors.not_found),
+]
+
+urlpatterns = [
+    path("schema/", SchemaView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("v1/", include(v1)),
+    re_path(r"", errors.not_found),
+]
