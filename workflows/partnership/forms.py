@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from partners.models import Organization
+from partners.models import Organization, Theme
 
-from .models import Outcome
+from .models import DialogueRequest, Outcome
 
 MAX_TEXT = 4000
 
@@ -208,3 +208,63 @@ class ReopenForm(forms.Form):
         required=False,
         choices=[("", "—"), ("follow_up", _("Follow-up")), ("outcome_documented", _("Outcome documented"))],
     )
+
+
+class ThemeField(forms.Field):
+    """A theme by its code (``juvenile-justice``) or its id."""
+
+    default_error_messages = {"invalid": _("Unknown theme.")}
+
+    def to_python(self, value: Any) -> Theme | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, Theme):
+            return value
+        text = str(value).strip()
+        theme = Theme.objects.filter(code=text).first()
+        if theme is None and text.isdigit() and len(text) < 18:
+            theme = Theme.objects.filter(pk=int(text)).first()
+        if theme is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return theme
+
+
+class RequestForm(forms.Form):
+    """The fields of a dialogue request, for creating it or (``partial=True``) editing a draft."""
+
+    title = forms.CharField(label=_("title"), max_length=200)
+    summary = _text(_("summary"), max_length=10_000)
+    policy_question = _text(_("policy question"), required=False)
+    theme = ThemeField(label=_("theme"))
+    format = forms.ChoiceField(label=_("format"), choices=DialogueRequest.Format.choices)
+    requesting_organization = forms.ModelChoiceField(
+        label=_("requesting organization"), queryset=Organization.objects.filter(active=True)
+    )
+    counterpart_organizations = IdListField(
+        label=_("counterpart organizations"), model=Organization, queryset_filter={"active": True}
+    )
+    period_start = forms.DateField(label=_("proposed from"), required=False)
+    period_end = forms.DateField(label=_("proposed until"), required=False)
+    expected_participants = forms.IntegerField(
+        label=_("expected participants"), required=False, min_value=1, max_value=100_000
+    )
+    language = forms.ChoiceField(label=_("language"), choices=DialogueRequest.Language.choices, required=False)
+
+    def __init__(self, *args: Any, partial: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if partial:
+            # An edit changes only the fields it sends.
+            for name in list(self.fields):
+                if name not in (self.data or {}):
+                    del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("period_start"), cleaned.get("period_end")
+        if start and end and end < start:
+            self.add_error("period_end", _("The proposed period must end on or after its start."))
+        requesting = cleaned.get("requesting_organization")
+        counterparts = cleaned.get("counterpart_organizations") or []
+        if requesting is not None and requesting.pk in counterparts:
+            self.add_error("counterpart_organizations", _("The requesting organization cannot be its own counterpart."))
+        return cleaned

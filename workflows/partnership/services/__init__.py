@@ -1,0 +1,62 @@
+"""The only writers of the partnership domain: each service is atomic and audits on the request's chain."""
+
+from __future__ import annotations
+
+from .actions import action_item_create, action_item_update, action_update_add
+from .attachments import attachment_add, attachment_validate
+from .committee import committee_settle, conflict_declare, vote_cast
+from .meetings import meeting_ics
+from .requests import (
+    meeting_cancel,
+    meeting_record,
+    meeting_reschedule,
+    meeting_schedule,
+    minutes_confirm,
+    outcome_document,
+    request_accept,
+    request_appeal,
+    request_close,
+    request_create,
+    request_decide,
+    request_decline,
+    request_follow_up_start,
+    request_info_provide,
+    request_info_request,
+    request_reopen,
+    request_submit,
+    request_transition,
+    request_update,
+    request_withdraw,
+)
+
+__all__ = [
+    "action_item_create",
+    "action_item_update",
+    "action_update_add",
+    "attachment_add",
+    "attachment_validate",
+    "committee_settle",
+    "conflict_declare",
+    "meeting_cancel",
+    "meeting_ics",
+    "meeting_record",
+    "meeting_reschedule",
+    "meeting_schedule",
+    "minutes_confirm",
+    "outcome_document",
+    "request_accept",
+    "request_appeal",
+    "request_close",
+    "request_create",
+    "request_decide",
+    "request_decline",
+    "request_follow_up_start",
+    "request_info_provide",
+    "request_info_request",
+    "request_reopen",
+    "request_submit",
+    "request_transition",
+    "request_update",
+    "request_withdraw",
+    "vote_cast",
+]
