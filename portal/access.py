@@ -15,6 +15,7 @@ class Viewer:
     is_chair: bool = False
     is_auditor: bool = False
     organization_ids: list[int] = field(default_factory=list)
+    coordinated_ids: list[int] = field(default_factory=list)
 
     @property
     def is_signed_in(self) -> bool:
@@ -24,7 +25,19 @@ class Viewer:
 def _build(user: Any) -> Viewer:
     if user is None or not user.is_authenticated:
         return Viewer(user=user)
-    return Viewer(user=user)
+    from partners.selectors import user_access
+
+    access = user_access(user)
+    return Viewer(
+        user=user,
+        is_requester=bool(access.coordinated_ids),
+        is_secretariat=bool(access.roles & {"secretariat", "secretariat_lead"}),
+        is_committee=access.seat is not None,
+        is_chair=access.seat is not None and access.seat.is_chair,
+        is_auditor="auditor" in access.roles,
+        organization_ids=sorted(access.organization_ids),
+        coordinated_ids=sorted(access.coordinated_ids),
+    )
 
 
 def viewer(request: Any) -> Viewer:

@@ -1,0 +1,143 @@
+"""In-app notifications (the bell, the list, read marks) and each person's notification preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from ..forms import ChannelPreferencesForm, UserSettingsForm
+
+
+def _notifications(user: Any) -> Any:
+    from notifications.models import Notification
+
+    return Notification.objects.filter(recipient=user, deleted=False).order_by("-timestamp", "-id")
+
+
+def _unread_count(user: Any) -> int:
+    return _notifications(user).filter(unread=True).count()
+
+
+@login_required
+@require_GET
+def bell(request: HttpRequest) -> HttpResponse:
+    """The bell's unread count, polled by htmx."""
+    return render(request, "portal/partials/bell.html", {"unread": _unread_count(request.user)})
+
+
+def _request_url(notification: Any) -> str | None:
+    reference = (notification.data or {}).get("reference")
+    if not reference:
+        return None
+    try:
+        return reverse("portal:request_detail", kwargs={"reference": reference})
+    except Exception:  # noqa: BLE001 - a malformed stored reference only loses the link
+        return None
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(_notifications(request.user), 20).get_page(request.GET.get("page"))
+    for notification in page:
+        notification.link = _request_url(notification)
+    context = {
+        "page_title": _("Notifications"),
+        "page": page,
+        "unread": _unread_count(request.user),
+    }
+    return render(request, "portal/notifications/list.html", context)
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    from notify.services import notification_mark_read
+
+    if not notification_mark_read(user=request.user, notification_id=pk):
+        raise Http404(_("No such notification."))
+    if request.htmx:
+        notification = _notifications(request.user).get(pk=pk)
+        notification.link = _request_url(notification)
+        response = render(request, "portal/notifications/item.html", {"notification": notification})
+        # The bell listens for this event and refreshes its count.
+        response["HX-Trigger"] = "notificationsChanged"
+        return response
+    return redirect("portal:notifications")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    from notify.services import notification_mark_all_read
+
+    changed = notification_mark_all_read(user=request.user)
+    messages.success(request, _("All notifications are marked as read.") if changed else _("Nothing was unread."))
+    return redirect("portal:notifications")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    from notify import services
+    from notify.routing import kinds
+
+    user_settings = services.user_settings_get(request.user)
+    current = _current_channels(request.user, kinds())
+    if request.method == "POST":
+        settings_form = UserSettingsForm(request.POST, prefix="settings")
+        channels_form = ChannelPreferencesForm(request.POST, prefix="channels", kinds=kinds(), current=current)
+        if settings_form.is_valid() and channels_form.is_valid():
+            try:
+                services.user_settings_update(user=request.user, **settings_form.cleaned_data)
+                for kind, (in_app, email) in channels_form.choices().items():
+                    if current.get(kind) != (in_app, email):
+                        services.channel_preference_set(user=request.user, kind=kind, in_app=in_app, email=email)
+            except ValidationError as error:
+                settings_form.add_error(None, error)
+            else:
+                messages.success(request, _("Your preferences are saved."))
+                # A new language takes effect on the next page view (the language middleware).
+                return redirect("portal:preferences")
+        status = 400
+    else:
+        settings_form = UserSettingsForm(
+            prefix="settings",
+            initial={
+                "language": user_settings.language,
+                "digest": user_settings.digest,
+                "digest_hour": user_settings.digest_hour,
+            },
+        )
+        channels_form = ChannelPreferencesForm(prefix="channels", kinds=kinds(), current=current)
+        status = 200
+    context = {
+        "page_title": _("Notification preferences"),
+        "settings_form": settings_form,
+        "channels_form": channels_form,
+    }
+    return render(request, "portal/notifications/preferences.html", context, status=status)
+
+
+def _current_channels(user: Any, all_kinds: list[str]) -> dict[str, tuple[bool, bool]]:
+    from notify.models import ChannelPreference
+    from notify.routing import IN_APP, default_channels
+
+    chosen = {pref.kind: (pref.in_app, pref.email) for pref in ChannelPreference.objects.filter(user=user)}
+    result = {}
+    for kind in all_kinds:
+        if kind in chosen:
+            result[kind] = chosen[kind]
+        else:
+            defaults = default_channels(kind)
+            result[kind] = (IN_APP in defaults, "email" in defaults)
+    return result
