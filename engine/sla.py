@@ -1,30 +1,51 @@
-"""SLA clocks: started, paused, resumed and stopped by transitions; scanned set-based."""
+"""SLA clocks: started, paused, resumed and stopped by transitions; scanned set-based.
+
+A clock is the time one party owes on one case in one state (``SlaPolicy`` rows say how many
+business days, and whose turn it is). Entering a state with a policy starts a clock; leaving it stops
+the clock, or pauses it when the transition hands the turn elsewhere (``pauses_clock=True``); coming
+back resumes it with the time already used. Only running time counts.
+
+Cost per transition (policies cached): a self-loop touches nothing; entering a final state, or a
+state with no policy, is one UPDATE; entering a state with a policy is one UPDATE and one INSERT;
+coming back to a state whose clock was paused is one SELECT and one UPDATE.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time
+from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from . import calendar
 from .models import SlaClock, SlaPolicy
 
 _policy_lock = threading.Lock()
 _policies: dict[tuple[str, str], SlaPolicy] | None = None
+_resume_sources_cache: dict[tuple[type, str], frozenset[str]] = {}
+
+Status = SlaClock.Status
 
 
 def invalidate_policies() -> None:
+    """Forget cached policies (called when an administrator edits them)."""
     global _policies
     with _policy_lock:
         _policies = None
 
 
 def policy_for(case_type: str, state: str) -> SlaPolicy | None:
+    """The active policy for ``state`` of ``case_type`` (cached), or None."""
     global _policies
     with _policy_lock:
         if _policies is None:
@@ -32,14 +53,25 @@ def policy_for(case_type: str, state: str) -> SlaPolicy | None:
         return _policies.get((case_type, state))
 
 
+def default_warning_ratio() -> Decimal:
+    """The warning threshold new policies get unless they say otherwise (settings, 0.75)."""
+    return Decimal(str(settings.ENGINE.get("SLA_WARNING_RATIO", 0.75)))
+
+
+def _warning_ratio(policy: SlaPolicy) -> float:
+    ratio = policy.warning_ratio if policy.warning_ratio is not None else default_warning_ratio()
+    return min(1.0, max(0.0, float(ratio)))
+
+
 def _open_clocks(case: Any) -> Any:
     return SlaClock.objects.filter(case_type=case.case_type(), case_id=case.pk, stopped_at__isnull=True)
 
 
 def clock_start(case: Any, policy: SlaPolicy, now: datetime) -> SlaClock:
+    """Start a clock for ``case`` under ``policy`` at ``now`` (one INSERT)."""
     due_at = calendar.add_business_days(now, policy.allowance_days)
     allowance = max(1, calendar.business_seconds_between(now, due_at))
-    warn_at = calendar.add_business_seconds(now, int(allowance * float(policy.warning_ratio)))
+    warn_at = calendar.add_business_seconds(now, int(allowance * _warning_ratio(policy)))
     return SlaClock.objects.create(
         case_type=case.case_type(),
         case_id=case.pk,
@@ -55,17 +87,81 @@ def clock_start(case: Any, policy: SlaPolicy, now: datetime) -> SlaClock:
     )
 
 
-def clock_resume(clock: SlaClock, now: datetime) -> None:
+def _resume_in_memory(clock: SlaClock, now: datetime) -> None:
     """Carry on a paused clock: the paused time does not count against its owner."""
     consumed = clock.consumed_seconds + calendar.business_seconds_between(clock.running_since, clock.paused_at)
     remaining = max(0, clock.allowance_seconds - consumed)
-    warn_total = int(clock.allowance_seconds * float(clock.policy.warning_ratio))
+    warn_total = int(clock.allowance_seconds * _warning_ratio(clock.policy))
     clock.consumed_seconds = consumed
     clock.running_since = now
     clock.paused_at = None
     clock.due_at = calendar.add_business_seconds(now, remaining)
     clock.warn_at = calendar.add_business_seconds(now, max(0, warn_total - consumed))
+
+
+def clock_resume(clock: SlaClock, now: datetime) -> None:
+    """Resume one paused clock at ``now`` and save it."""
+    _resume_in_memory(clock, now)
     clock.save(update_fields=["consumed_seconds", "running_since", "paused_at", "due_at", "warn_at"])
+
+
+def resume_sources(flow_cls: Any, state: str) -> frozenset[str]:
+    """States from which entering ``state`` may find a clock of ``state`` paused.
+
+    A paused clock of S exists only if the case left S by a pausing transition and has not been back
+    since, so the case now comes from a state reachable from that transition's target without passing
+    through S or a final state (which stops every clock). Entering S from anywhere else needs no
+    look-up, which keeps ordinary transitions at two statements.
+    """
+    key = (flow_cls, state)
+    cached = _resume_sources_cache.get(key)
+    if cached is not None:
+        return cached
+    specs = list(flow_cls.specs().values())
+    frontier = [spec.target for spec in specs if spec.pauses_clock and state in spec.sources and spec.target != state]
+    reached: set[str] = set()
+    while frontier:
+        current = frontier.pop()
+        if current in reached or current == state or current in flow_cls.final_states:
+            continue
+        reached.add(current)
+        frontier.extend(spec.target for spec in specs if current in spec.sources)
+    result = frozenset(reached)
+    _resume_sources_cache[key] = result
+    return result
+
+
+_RESUME_FIELDS = ["paused_at", "stopped_at", "status", "consumed_seconds", "running_since", "due_at", "warn_at"]
+
+
+def _leave_running(clock: SlaClock, spec: Any, now: datetime) -> None:
+    if spec.pauses_clock:
+        clock.paused_at = now
+    else:
+        clock.stopped_at = now
+        clock.status = Status.STOPPED
+
+
+def _try_resume(case: Any, spec: Any, to_state: str, now: datetime) -> bool:
+    clocks = list(
+        _open_clocks(case)
+        .filter(Q(paused_at__isnull=True) | Q(state=to_state))
+        .select_related("policy")
+        .order_by("-started_at", "-id")
+    )
+    paused = next((c for c in clocks if c.paused_at is not None and c.state == to_state), None)
+    if paused is None:
+        return False
+    changed = []
+    for clock in clocks:
+        if clock.paused_at is None:
+            _leave_running(clock, spec, now)
+            changed.append(clock)
+    _resume_in_memory(paused, now)
+    changed.append(paused)
+    # One UPDATE with CASE per field, whatever the number of rows.
+    SlaClock.objects.bulk_update(changed, _RESUME_FIELDS)
+    return True
 
 
 def on_transition(case: Any, flow_cls: Any, spec: Any, from_state: str, to_state: str, now: datetime) -> None:
@@ -75,123 +171,289 @@ def on_transition(case: Any, flow_cls: Any, spec: Any, from_state: str, to_state
         return
     clocks = _open_clocks(case)
     if to_state in flow_cls.final_states:
-        clocks.update(stopped_at=now, status=SlaClock.Status.STOPPED, paused_at=None)
+        # Paused clocks keep paused_at: their last running stretch ended then, not now.
+        clocks.update(stopped_at=now, status=Status.STOPPED)
         return
+    policy = policy_for(case.case_type(), to_state)
+    if policy is not None and from_state in resume_sources(flow_cls, to_state):
+        if _try_resume(case, spec, to_state, now):
+            return
     running = clocks.filter(paused_at__isnull=True)
     if spec.pauses_clock:
         running.update(paused_at=now)
     else:
-        running.update(stopped_at=now, status=SlaClock.Status.STOPPED)
-    policy = policy_for(case.case_type(), to_state)
-    if policy is None:
-        return
-    if to_state in flow_cls.pausable_states():
-        paused = clocks.filter(state=to_state, paused_at__isnull=False).select_related("policy").first()
-        if paused is not None:
-            clock_resume(paused, now)
-            return
-    clock_start(case, policy, now)
+        running.update(stopped_at=now, status=Status.STOPPED)
+    if policy is not None:
+        clock_start(case, policy, now)
 
 
 def clocks_for(case: Any) -> list[SlaClock]:
+    """Every clock of ``case``, oldest first."""
     return list(SlaClock.objects.filter(case_type=case.case_type(), case_id=case.pk).order_by("started_at", "id"))
+
+
+# --- reading clocks -------------------------------------------------------------------------
+
+
+def consumed_seconds(clock: SlaClock, now: datetime | None = None) -> int:
+    """Business seconds the owner has used so far (paused stretches excluded)."""
+    now = now or timezone.now()
+    ends = [moment for moment in (clock.paused_at, clock.stopped_at, now) if moment is not None]
+    end = min(ends)
+    start = clock.running_since or clock.started_at
+    return clock.consumed_seconds + calendar.business_seconds_between(start, end)
+
+
+def live_status(clock: SlaClock, now: datetime | None = None) -> str:
+    """``on_track``, ``warning``, ``breached`` or ``stopped`` as of ``now``, whether or not a scan ran."""
+    now = now or timezone.now()
+    if clock.stopped_at is not None and clock.stopped_at <= now:
+        return Status.STOPPED
+    if clock.breached_at is not None and clock.breached_at <= now:
+        return Status.BREACHED
+    if clock.paused:
+        used = consumed_seconds(clock, now)
+        if used >= clock.allowance_seconds:
+            return Status.BREACHED
+        if clock.warned_at is not None or used >= int(clock.allowance_seconds * _warning_ratio(clock.policy)):
+            return Status.WARNING
+        return Status.ON_TRACK
+    if clock.due_at is not None and clock.due_at <= now:
+        return Status.BREACHED
+    if (clock.warned_at is not None and clock.warned_at <= now) or (clock.warn_at is not None and clock.warn_at <= now):
+        return Status.WARNING
+    return Status.ON_TRACK
+
+
+def clock_view(clock: SlaClock, now: datetime | None = None) -> dict[str, Any]:
+    """What a user or the API is shown about one clock as of ``now``.
+
+    ``business_days_left`` is the owner's remaining working time in nominal working days (negative
+    when overdue, None once stopped); a paused clock shows what will remain when it resumes.
+    """
+    now = now or timezone.now()
+    status = live_status(clock, now)
+    left: float | None
+    if status == Status.STOPPED:
+        left = None
+    elif clock.paused:
+        left = (clock.allowance_seconds - consumed_seconds(clock, now)) / calendar.workday_seconds()
+    elif clock.due_at is not None and clock.due_at >= now:
+        left = calendar.business_seconds_between(now, clock.due_at) / calendar.workday_seconds()
+    else:
+        left = -calendar.business_seconds_between(clock.due_at or now, now) / calendar.workday_seconds()
+    return {
+        "id": clock.pk,
+        "state": clock.state,
+        "owner": clock.owner,
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "paused": clock.paused,
+        "status": str(status),
+        "business_days_left": None if left is None else round(left, 2),
+    }
+
+
+def clock_views(case: Any, now: datetime | None = None) -> list[dict[str, Any]]:
+    """``clock_view`` of every clock of ``case`` (one query)."""
+    now = now or timezone.now()
+    clocks = SlaClock.objects.filter(case_type=case.case_type(), case_id=case.pk).select_related("policy")
+    return [clock_view(clock, now) for clock in clocks.order_by("started_at", "id")]
+
+
+def time_by_case_and_party(
+    case_type: str, case_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> dict[int, dict[str, int]]:
+    """Business seconds each party has held each case (one query; paused time excluded)."""
+    now = now or timezone.now()
+    clocks = SlaClock.objects.filter(case_type=case_type, started_at__lte=now)
+    if case_ids is not None:
+        clocks = clocks.filter(case_id__in=list(case_ids))
+    fields = ("case_id", "owner", "started_at", "running_since", "paused_at", "stopped_at", "consumed_seconds")
+    totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for case_id, owner, started_at, running_since, paused_at, stopped_at, consumed in clocks.values_list(*fields):
+        end = min(moment for moment in (paused_at, stopped_at, now) if moment is not None)
+        seconds = consumed + calendar.business_seconds_between(running_since or started_at, end)
+        totals[case_id][owner] += seconds
+    return {case_id: dict(parties) for case_id, parties in totals.items()}
+
+
+def time_by_party(case_type: str, case_ids: Iterable[int] | None = None, now: datetime | None = None) -> dict[str, int]:
+    """Where the time went: business seconds held by each party over the given cases (or all)."""
+    result: dict[str, int] = defaultdict(int)
+    for parties in time_by_case_and_party(case_type, case_ids, now).values():
+        for party, seconds in parties.items():
+            result[party] += seconds
+    return dict(result)
 
 
 # --- the scan -------------------------------------------------------------------------------
 
 
+def parse_as_of(text: str) -> datetime:
+    """An ISO 8601 date and time for ``scan``; one without an offset is local (Beirut) time.
+
+    A bare date means the start of that day. Raises ``ValueError`` with a translated message.
+    """
+    value = (text or "").strip()
+    try:
+        moment = parse_datetime(value)
+        if moment is None:
+            day = parse_date(value)
+            moment = datetime.combine(day, time(0, 0)) if day is not None else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValueError(
+            _("“%(value)s” is not an ISO 8601 date and time; write it like 2026-11-20T11:00 or 2026-11-20T11:00+02:00.")
+            % {"value": text}
+        )
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=calendar.local_zone())
+    return moment
+
+
 @dataclass
 class ScanResult:
+    at: datetime | None = None
     warned: int = 0
     breached: int = 0
     transitioned: int = 0
     escalated: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat() if self.at else None,
+            "warned": self.warned,
+            "breached": self.breached,
+            "escalated": self.escalated,
+            "transitioned": self.transitioned,
+            "errors": list(self.errors),
+        }
 
-def _running(at: datetime) -> Any:
-    return SlaClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True, started_at__lte=at)
+
+_RETURNED = ("id", "case_type", "case_id", "case_reference", "state", "owner", "due_at", "policy_id")
 
 
-def scan(at: datetime | None = None) -> ScanResult:
-    """Mark warnings and breaches as of ``at``: a handful of queries however many clocks."""
-    from . import outbox
+def _as_datetime(value: Any) -> datetime | None:
+    # Raw cursors return SQLite datetimes as text in UTC.
+    if value is None or isinstance(value, datetime):
+        return value if value is None or timezone.is_aware(value) else value.replace(tzinfo=UTC)
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        return None
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=UTC)
 
-    at = at or timezone.now()
-    result = ScanResult()
-    with transaction.atomic():
-        warn_rows = list(
-            _running(at)
-            .filter(status=SlaClock.Status.ON_TRACK, warn_at__lte=at, due_at__gt=at)
-            .values_list("id", "case_type", "case_id", "case_reference", "state", "owner", "due_at")
-        )
-        if warn_rows:
-            result.warned = SlaClock.objects.filter(
-                id__in=[row[0] for row in warn_rows], status=SlaClock.Status.ON_TRACK
-            ).update(status=SlaClock.Status.WARNING, warned_at=at)
-        breach_rows = list(
-            _running(at)
-            .filter(Q(status=SlaClock.Status.ON_TRACK) | Q(status=SlaClock.Status.WARNING), due_at__lte=at)
-            .values_list(
-                "id",
-                "case_type",
-                "case_id",
-                "case_reference",
-                "state",
-                "owner",
-                "due_at",
-                "policy__on_breach",
-                "policy__breach_transition",
-            )
-        )
-        if breach_rows:
-            result.breached = SlaClock.objects.filter(
-                id__in=[row[0] for row in breach_rows], status__in=[SlaClock.Status.ON_TRACK, SlaClock.Status.WARNING]
-            ).update(status=SlaClock.Status.BREACHED, breached_at=at)
-        events = [
-            outbox.OutboxEvent(
-                event="sla_warning",
-                case_type=row[1],
-                case_id=row[2],
-                case_reference=row[3],
-                key=f"sla:{row[0]}:warning",
-                payload={"clock": row[0], "state": row[4], "owner": row[5], "due_at": row[6]},
-            )
-            for row in warn_rows
-        ]
-        escalate = [row for row in breach_rows if row[7] != SlaPolicy.OnBreach.MARK]
-        events += [
-            outbox.OutboxEvent(
-                event="sla_breach",
-                case_type=row[1],
-                case_id=row[2],
-                case_reference=row[3],
-                key=f"sla:{row[0]}:breach",
-                payload={"clock": row[0], "state": row[4], "owner": row[5], "due_at": row[6], "escalate": True},
-            )
-            for row in escalate
-        ]
-        result.escalated = len(escalate)
-        outbox.emit(events)
-    for row in breach_rows:
-        if row[7] == SlaPolicy.OnBreach.TRANSITION and row[8]:
-            if _run_breach_transition(row, at, result):
-                result.transitioned += 1
+
+def _mark(status: str, stamp_column: str, from_statuses: list[str], due_condition: str, at: datetime) -> list[dict]:
+    """Move every running clock matching the rule to ``status`` in ONE statement; return those moved."""
+    table = connection.ops.quote_name(SlaClock._meta.db_table)
+    quoted = connection.ops.quote_name
+    when = connection.ops.adapt_datetimefield_value(at)
+    statuses = ", ".join(["%s"] * len(from_statuses))
+    returning = ", ".join(quoted(column) for column in _RETURNED)
+    # Column names come from this module, values are parameters.
+    sql = (
+        f"UPDATE {table} SET {quoted('status')} = %s, {quoted(stamp_column)} = %s "  # noqa: S608
+        f"WHERE {quoted('stopped_at')} IS NULL AND {quoted('paused_at')} IS NULL "
+        f"AND {quoted('started_at')} <= %s AND {quoted('status')} IN ({statuses}) AND {due_condition} "
+        f"RETURNING {returning}"
+    )
+    params = [status, when, when, *from_statuses, *([when] * due_condition.count("%s"))]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    result = [dict(zip(_RETURNED, row, strict=True)) for row in rows]
+    for row in result:
+        row["due_at"] = _as_datetime(row["due_at"])
+    result.sort(key=lambda row: row["id"])
     return result
 
 
-def _run_breach_transition(row: tuple, at: datetime, result: ScanResult) -> bool:
+def scan(at: datetime | None = None) -> ScanResult:
+    """Mark warnings and breaches as of ``at`` with a constant number of queries, then run breach transitions.
+
+    Rule 1 (one UPDATE … RETURNING): running clocks on track whose warning time has come but not their
+    due time become ``warning``. Rule 2 (one UPDATE … RETURNING): running clocks on track or warned
+    whose due time has come become ``breached``. Then one read of the policies involved and one bulk
+    insert of outbox rows (``sla_warning``, ``sla_breach``; keyed ``sla:<clock>:warning|breach`` so
+    nothing is announced twice). Only the clocks breached by this run, under a ``transition`` policy,
+    get their transition, each in its own transaction. Running it again changes nothing.
+    """
+    from . import outbox
+
+    at = at or timezone.now()
+    if timezone.is_naive(at):
+        raise ValueError("scan() needs an aware datetime")
+    result = ScanResult(at=at)
+    quoted = connection.ops.quote_name
+    with transaction.atomic():
+        warned = _mark(
+            Status.WARNING,
+            "warned_at",
+            [Status.ON_TRACK],
+            f"{quoted('warn_at')} <= %s AND {quoted('due_at')} > %s",
+            at,
+        )
+        breached = _mark(
+            Status.BREACHED, "breached_at", [Status.ON_TRACK, Status.WARNING], f"{quoted('due_at')} <= %s", at
+        )
+        result.warned, result.breached = len(warned), len(breached)
+        policies = SlaPolicy.objects.in_bulk({row["policy_id"] for row in breached}) if breached else {}
+        events = [_event("sla_warning", "warning", row, {}) for row in warned]
+        to_run: list[tuple[dict, str]] = []
+        for row in breached:
+            policy = policies.get(row["policy_id"])
+            on_breach = policy.on_breach if policy else SlaPolicy.OnBreach.ESCALATE
+            if on_breach == SlaPolicy.OnBreach.MARK:
+                continue
+            extra: dict[str, Any] = {"on_breach": on_breach, "escalate": on_breach == SlaPolicy.OnBreach.ESCALATE}
+            if on_breach == SlaPolicy.OnBreach.TRANSITION and policy and policy.breach_transition:
+                extra["transition"] = policy.breach_transition
+                to_run.append((row, policy.breach_transition))
+            result.escalated += int(extra["escalate"])
+            events.append(_event("sla_breach", "breach", row, extra))
+        outbox.emit(events)
+    for row, name in to_run:
+        if _run_breach_transition(row, name, at, result):
+            result.transitioned += 1
+    return result
+
+
+def _event(name: str, kind: str, row: dict, extra: dict[str, Any]) -> Any:
+    from . import outbox
+
+    return outbox.OutboxEvent(
+        event=name,
+        case_type=row["case_type"],
+        case_id=row["case_id"],
+        case_reference=row["case_reference"],
+        key=f"sla:{row['id']}:{kind}",
+        payload={"clock": row["id"], "state": row["state"], "owner": row["owner"], "due_at": row["due_at"], **extra},
+    )
+
+
+def _run_breach_transition(row: dict, name: str, at: datetime, result: ScanResult) -> bool:
     from . import errors, registry, service
 
-    clock_id, case_type, case_id, reference, state = row[:5]
-    transition = row[8]
-    model = registry.flow_for(case_type).model
     try:
-        case = model.objects.get(pk=case_id)
-        if case.state != state:
+        model = registry.flow_for(row["case_type"]).model
+    except LookupError as exc:
+        result.errors.append(f"{row['case_reference']}: {exc}")
+        return False
+    try:
+        case = model.objects.get(pk=row["case_id"])
+        if case.state != row["state"]:
             return False
-        service.run(case, transition, actor=None, data={}, occurred_at=at, audit_data={"sla_clock": clock_id})
+        service.run(
+            case,
+            name,
+            actor=None,
+            occurred_at=at,
+            audit_data={"sla_clock": row["id"], "sla_due_at": row["due_at"]},
+        )
     except (errors.EngineError, model.DoesNotExist) as exc:
-        result.errors.append(f"{reference}: {exc}")
+        result.errors.append(f"{row['case_reference']}: {name}: {exc}")
         return False
     return True

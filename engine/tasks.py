@@ -1,0 +1,20 @@
+"""Celery tasks of the engine: they take plain values, call the engine, and are safe to run twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import shared_task
+
+from . import sla
+
+
+@shared_task(name="engine.tasks.sla_scan_task", ignore_result=False)
+def sla_scan_task(at: str | None = None) -> dict[str, Any]:
+    """Run the SLA scan as of ``at`` (ISO 8601) or now; returns the counts.
+
+    Safe to run twice or concurrently: each clock moves to warning or breach in one conditional
+    UPDATE, so only one run announces it. Celery beat runs it every few minutes (settings).
+    """
+    moment = sla.parse_as_of(at) if at else None
+    return sla.scan(moment).as_dict()
