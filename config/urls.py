@@ -11,5 +11,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("portal.urls")),
+    path("notifications/", include("notify.urls")),
     prefix_default_language=False,
 )

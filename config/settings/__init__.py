@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "engine",
     "partners",
     "workflows.sample",
+    "notify",
     "api",
     "workflows.partnership",
     "portal",
@@ -131,6 +132,7 @@ LOGOUT_REDIRECT_URL = "/"
 
 # Email
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -153,6 +155,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sla-scan": {"task": "engine.tasks.sla_scan_task", "schedule": 300.0},
+    "notify-sweep": {"task": "notify.tasks.sweep_outbox", "schedule": 60.0},
+    "notify-digests": {"task": "notify.tasks.send_due_digests", "schedule": 3600.0},
+    "notify-reminders": {"task": "notify.tasks.scan_reminders", "schedule": 900.0},
 }
 
 if REDIS_URL:
@@ -172,9 +177,9 @@ ENGINE = {
     "CHECKPOINT_KEY_PATH": os.environ.get("AUDIT_SIGNING_KEY", str(VAR_DIR / "keys" / "audit_ed25519.pem")),
     "CHECKPOINT_DIR": os.environ.get("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "checkpoints")),
     # Expands an engine event into per-recipient outbox rows (the notify app installs it).
-    "OUTBOX_ROUTER": os.environ.get("ENGINE_OUTBOX_ROUTER", ""),
+    "OUTBOX_ROUTER": os.environ.get("ENGINE_OUTBOX_ROUTER", "notify.routing.route_events"),
     # Called after commit with the new outbox row ids (the notify app installs its Celery task).
-    "OUTBOX_DISPATCHER": os.environ.get("ENGINE_OUTBOX_DISPATCHER", ""),
+    "OUTBOX_DISPATCHER": os.environ.get("ENGINE_OUTBOX_DISPATCHER", "notify.tasks.dispatch_outbox"),
 }
 
 REST_FRAMEWORK = {

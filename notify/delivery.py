@@ -1,0 +1,229 @@
+"""Delivering outbox rows: claim, send, mark; safe to run twice, safe with many workers.
+
+A row is claimed with one conditional UPDATE (still pending, not held by another worker) that
+takes a lease by pushing ``deliver_after`` forward, so two workers never send one row at once and
+no database transaction stays open while an SMTP server answers. A worker that dies mid-send
+leaves the row pending; the sweep hands it out again once the lease has run out. In-app rows are
+written and marked sent in one transaction: exactly once. Email is marked sent right after the
+server accepted it: a crash in between can repeat that one email, never lose it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from engine import registry
+from engine.models import OutboxMessage
+
+from .rendering import Rendered, build_email, render
+from .routing import EMAIL, IN_APP
+
+logger = logging.getLogger(__name__)
+
+DIRECT_CHANNELS = (IN_APP, EMAIL)
+DEFAULTS = {
+    "LEASE_SECONDS": 300,
+    "MAX_ATTEMPTS": 5,
+    "RETRY_BASE_SECONDS": 30,
+    "RETRY_MAX_SECONDS": 3600,
+    "SWEEP_AFTER_SECONDS": 120,
+    "SWEEP_BATCH": 500,
+}
+
+
+def conf(name: str) -> Any:
+    """A setting of ``settings.NOTIFY`` (a dict, optional) or its default."""
+    return getattr(settings, "NOTIFY", {}).get(name, DEFAULTS[name])
+
+
+@dataclass
+class Outcome:
+    status: str  # sent | skipped | failed | retry | noop
+    retry_in: float = 0.0
+    error: str = ""
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential back-off with a little jitter so retries of one outage do not arrive together."""
+    base = float(conf("RETRY_BASE_SECONDS"))
+    delay = min(base * 2 ** max(attempts - 1, 0), float(conf("RETRY_MAX_SECONDS")))
+    return delay * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not security
+
+
+def claim(message_id: int, now: datetime | None = None) -> OutboxMessage | None:
+    """Take the row for delivery if it is pending, due and held by no one; None otherwise."""
+    now = now or timezone.now()
+    taken = (
+        OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING, channel__in=DIRECT_CHANNELS)
+        .filter(Q(deliver_after__isnull=True) | Q(deliver_after__lte=now))
+        .update(attempts=F("attempts") + 1, deliver_after=now + timedelta(seconds=conf("LEASE_SECONDS")))
+    )
+    if not taken:
+        return None
+    return OutboxMessage.objects.select_related("recipient").get(pk=message_id)
+
+
+def _finish(message: OutboxMessage, **fields: Any) -> int:
+    return OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(**fields)
+
+
+def mark_sent(message: OutboxMessage) -> int:
+    return _finish(message, status=OutboxMessage.Status.SENT, sent_at=timezone.now(), last_error="", deliver_after=None)
+
+
+def mark_skipped(message: OutboxMessage, why: str) -> int:
+    return _finish(message, status=OutboxMessage.Status.SKIPPED, last_error=why, deliver_after=None)
+
+
+def recipient_language(user: Any) -> str:
+    from .services import user_language_get
+
+    return user_language_get(user) or settings.LANGUAGE_CODE
+
+
+def render_message(message: OutboxMessage, language: str | None = None) -> Rendered:
+    payload = message.payload or {}
+    return render(
+        kind=payload.get("kind") or message.event,
+        payload=payload,
+        case_type=message.case_type,
+        reference=message.case_reference,
+        language=language,
+    )
+
+
+def _content_type_for_case(case_type: str) -> ContentType | None:
+    try:
+        model = registry.flow_for(case_type).model
+    except LookupError:
+        return None
+    return ContentType.objects.get_for_model(model)
+
+
+def deliver_in_app(message: OutboxMessage) -> None:
+    """The in-app notification and the row's ``sent`` mark, in one transaction."""
+    from notifications.models import Notification
+
+    user = message.recipient
+    payload = message.payload or {}
+    rendered = render_message(message, recipient_language(user))
+    case_ct = _content_type_for_case(message.case_type)
+    actor_id = payload.get("actor_id")
+    if actor_id:
+        actor_ct, actor_pk = ContentType.objects.get_for_model(type(user)), actor_id
+    elif case_ct is not None and message.case_id is not None:
+        # The platform itself acted (an SLA scan, a reminder): the case stands as the actor.
+        actor_ct, actor_pk = case_ct, message.case_id
+    else:
+        actor_ct, actor_pk = ContentType.objects.get_for_model(type(user)), user.pk
+    with transaction.atomic():
+        if not mark_sent(message):
+            return
+        Notification.objects.create(
+            recipient=user,
+            actor_content_type=actor_ct,
+            actor_object_id=str(actor_pk),
+            verb=rendered.kind,
+            description=rendered.subject,
+            target_content_type=case_ct if message.case_id is not None else None,
+            target_object_id=str(message.case_id) if message.case_id is not None and case_ct else None,
+            timestamp=message.created_at,
+            data={
+                "outbox_id": message.pk,
+                "event": message.event,
+                "kind": rendered.kind,
+                "case_type": message.case_type,
+                "reference": message.case_reference,
+                "payload": payload,
+            },
+        )
+
+
+def attachments_for(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
+    if not (message.payload or {}).get("ics"):
+        return []
+    from .partnership import meeting_ics_for
+
+    content = meeting_ics_for(message)
+    if not content:
+        return []
+    return [(f"{message.case_reference or 'meeting'}.ics", content, "text/calendar")]
+
+
+def deliver_email(message: OutboxMessage) -> None:
+    user = message.recipient
+    language = recipient_language(user)
+    rendered = render_message(message, language)
+    email = build_email(
+        to=user.email,
+        language=language,
+        template="event",
+        subject=rendered.subject,
+        context={"item": rendered, "user": user},
+        attachments=attachments_for(message),
+    )
+    email.send(fail_silently=False)
+    mark_sent(message)
+
+
+def _why_not_deliverable(message: OutboxMessage) -> str:
+    user = message.recipient
+    if user is None:
+        return "no recipient"
+    if not user.is_active:
+        return "recipient inactive"
+    if message.channel == EMAIL and not user.email:
+        return "recipient has no email address"
+    return ""
+
+
+def deliver(message_id: int, *, retry_now: bool = False) -> Outcome:
+    """Deliver one outbox row; a failure is recorded and either scheduled for retry or final."""
+    message = claim(message_id)
+    if message is None:
+        return Outcome("noop")
+    why_not = _why_not_deliverable(message)
+    if why_not:
+        mark_skipped(message, why_not)
+        return Outcome("skipped", error=why_not)
+    try:
+        if message.channel == IN_APP:
+            deliver_in_app(message)
+        else:
+            deliver_email(message)
+    except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded on the row
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if message.attempts >= conf("MAX_ATTEMPTS"):
+            _finish(message, status=OutboxMessage.Status.FAILED, last_error=error, deliver_after=None)
+            logger.error("Outbox message %s failed for good after %s attempts: %s", message.pk, message.attempts, error)
+            return Outcome("failed", error=error)
+        delay = 0.0 if retry_now else retry_delay(message.attempts)
+        # Release the lease: the retry (or, if that message is lost, the sweep) may take it from then on.
+        _finish(message, last_error=error, deliver_after=timezone.now() + timedelta(seconds=delay))
+        logger.warning("Outbox message %s attempt %s failed: %s", message.pk, message.attempts, error)
+        return Outcome("retry", retry_in=delay, error=error)
+    return Outcome("sent")
+
+
+def stale_pending_ids(now: datetime | None = None, older_than: float | None = None) -> list[int]:
+    """Pending rows nobody is working on any more: never handed out, or their lease/retry time long past."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=conf("SWEEP_AFTER_SECONDS") if older_than is None else older_than)
+    return list(
+        OutboxMessage.objects.filter(
+            status=OutboxMessage.Status.PENDING, channel__in=DIRECT_CHANNELS, created_at__lte=cutoff
+        )
+        .filter(Q(deliver_after__isnull=True) | Q(deliver_after__lte=cutoff))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[: conf("SWEEP_BATCH")]
+    )

@@ -1,0 +1,137 @@
+"""Turning a stored notification into words and emails, in the recipient's language."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext
+
+from engine import registry
+
+from .messages import DETAIL_LABELS, message_for
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Rendered:
+    kind: str
+    subject: str
+    body: str
+    details: list[tuple[str, str]] = field(default_factory=list)
+    url: str = ""
+    reference: str = ""
+
+
+def _state_label(case_type: str, state: str) -> str:
+    if not state:
+        return ""
+    try:
+        flow = registry.flow_for(case_type)
+    except LookupError:
+        return state
+    return str(flow.state_labels.get(state, state))
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str):
+        moment = parse_datetime(value) if "T" in value or " " in value.strip() else None
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+        day = parse_date(value) if len(value) == 10 else None
+        if day is not None:
+            return formats.date_format(day, "DATE_FORMAT")
+        return value
+    if isinstance(value, datetime | date):
+        return formats.date_format(value, "DATETIME_FORMAT" if isinstance(value, datetime) else "DATE_FORMAT")
+    if isinstance(value, list):
+        return "، ".join(map(str, value)) if translation.get_language() == "ar" else ", ".join(map(str, value))
+    return str(value)
+
+
+def _details(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    data = {**(payload.get("data") or {}), **{k: v for k, v in payload.items() if k in ("due_at", "description")}}
+    details = []
+    for key, label in DETAIL_LABELS.items():
+        value = data.get(key)
+        if value in (None, "", []):
+            continue
+        details.append((str(label), _format_value(value)))
+    return details
+
+
+def render(
+    *, kind: str, payload: dict[str, Any], case_type: str, reference: str, language: str | None = None
+) -> Rendered:
+    """The subject, body and details of one notification, in ``language`` (the active one if None)."""
+    with translation.override(language or translation.get_language() or settings.LANGUAGE_CODE):
+        message = message_for(kind)
+        state = payload.get("to_state") or payload.get("state") or ""
+        params = {
+            "reference": reference or "—",
+            "title": payload.get("title") or reference or "—",
+            "actor": payload.get("actor_name") or gettext("the platform"),
+            "state": _state_label(case_type, str(state)),
+        }
+        try:
+            subject = str(message.subject) % params
+            body = str(message.body) % params
+        except (KeyError, ValueError, TypeError):
+            # A translation with a broken placeholder must not stop delivery: fall back to the source text.
+            logger.warning("Bad placeholder in the %s notification text", kind)
+            with translation.override(None):
+                subject = str(message.subject) % params
+                body = str(message.body) % params
+        return Rendered(
+            kind=kind,
+            subject=" ".join(subject.split()),
+            body=body,
+            details=_details(payload),
+            url=absolute_url(payload.get("url") or ""),
+            reference=reference,
+        )
+
+
+def absolute_url(path: str) -> str:
+    if not path or path.startswith(("http://", "https://")):
+        return path
+    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+
+
+def build_email(
+    *,
+    to: str,
+    language: str,
+    template: str,
+    subject: str,
+    context: dict[str, Any],
+    attachments: list[tuple[str, bytes, str]] | None = None,
+) -> EmailMultiAlternatives:
+    """A plain-text email with an HTML alternative, rendered in ``language``."""
+    with translation.override(language):
+        context = {
+            **context,
+            "LANGUAGE_CODE": language,
+            "LANGUAGE_BIDI": translation.get_language_bidi(),
+            "site_url": getattr(settings, "SITE_URL", ""),
+        }
+        text = render_to_string(f"notify/email/{template}.txt", context)
+        html = render_to_string(f"notify/email/{template}.html", context)
+    email = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    email.attach_alternative(html, "text/html")
+    for name, content, mimetype in attachments or []:
+        email.attach(name, content, mimetype)
+    email.extra_headers["Content-Language"] = language
+    return email

@@ -1,0 +1,305 @@
+"""Who hears what: event → audiences → channels, and the outbox router that applies it.
+
+Read ``ROUTES`` top to bottom to know who is told about what. Audiences are names the case's flow
+resolves (``flow.audience(name)``); three names are ours: ``OWNER`` (the party whose SLA clock it
+is), ``RECIPIENTS`` (users named in the event's payload, for reminders about one meeting or action
+item) and ``INVITEES`` (the invitees the event's data names, else the flow's "invitees": a meeting
+is written after its transition, so the transition's own data is the reliable list).
+Channels are the defaults; each person can switch a kind of notification on or off per channel
+(``notify.models.ChannelPreference``) and take email as a daily digest (``UserSettings.digest``).
+The actor of an event is never told about their own action.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import QuerySet
+
+from engine import registry
+from engine.audit import jsonable
+from engine.models import OutboxMessage
+from engine.outbox import OutboxEvent
+
+IN_APP, EMAIL = "in_app", "email"
+# Email held back for the daily digest: a pending row the digest task groups per person and day.
+DIGEST = "digest"
+# One recipient-less row per event occurrence: the record that it happened (and its dedupe key).
+EVENT = "event"
+BOTH = (IN_APP, EMAIL)
+
+OWNER = "$owner"
+RECIPIENTS = "$recipients"
+INVITEES = "$invitees"
+
+
+@dataclass(frozen=True)
+class Rule:
+    audiences: tuple[str, ...]
+    channels: tuple[str, ...] = BOTH
+    #: kind of message (``notify.messages``); the event's own name when empty
+    kind: str = ""
+    #: attach the meeting's .ics to the email
+    ics: bool = False
+
+
+# fmt: off
+ROUTES: dict[str, tuple[Rule, ...]] = {
+    # intake
+    "submit":             (Rule(("secretariat",)),),
+    "request_info":       (Rule(("requester",)),),
+    "provide_info":       (Rule(("secretariat",)),),
+    "accept":             (Rule(("requester", "counterparts")),
+                           Rule(("committee",), kind="vote_needed")),
+    "decline":            (Rule(("requester",)),),
+    "withdraw":           (Rule(("secretariat", "counterparts", "invitees")),),
+    "lapse":              (Rule(("requester", "secretariat")),),
+    # committee
+    "vote_cast":          (Rule(("chair", "secretariat"), channels=(IN_APP,)),),
+    "approve":            (Rule(("parties", "secretariat")),
+                           Rule(("committee",), channels=(IN_APP,))),
+    "reject":             (Rule(("parties", "secretariat")),
+                           Rule(("committee",), channels=(IN_APP,))),
+    "decide":             (Rule(("parties", "secretariat")),
+                           Rule(("committee",), channels=(IN_APP,))),
+    "appeal":             (Rule(("secretariat", "chair")),
+                           Rule(("committee",), kind="vote_needed")),
+    "committee_tied":     (Rule(("chair",), kind="casting_vote_needed"),
+                           Rule(("secretariat",), channels=(IN_APP,), kind="casting_vote_needed")),
+    # meetings
+    "schedule_meeting":   (Rule((INVITEES,), ics=True),
+                           Rule(("secretariat",), channels=(IN_APP,))),
+    "reschedule_meeting": (Rule((INVITEES,), ics=True),
+                           Rule(("secretariat",), channels=(IN_APP,))),
+    "cancel_meeting":     (Rule((INVITEES,), ics=True),),
+    "meeting_soon":       (Rule((RECIPIENTS,)),),
+    "record_meeting":     (Rule(("parties",), channels=(IN_APP,)),),
+    "document_outcome":   (Rule(("parties",), kind="minutes_to_confirm"),),
+    "confirm_minutes":    (Rule(("secretariat",), channels=(IN_APP,)),),
+    "confirm_minutes_by_silence": (Rule(("parties", "secretariat"), channels=(IN_APP,),
+                                        kind="minutes_confirmed_by_silence"),),
+    # follow-up
+    "start_follow_up":    (Rule(("parties", "action_owners")),),
+    "action_assigned":    (Rule((RECIPIENTS, "action_owners")),),
+    "action_due_soon":    (Rule((RECIPIENTS,)),),
+    "action_overdue":     (Rule((RECIPIENTS,)),
+                           Rule(("secretariat",), channels=(IN_APP,))),
+    "close":              (Rule(("parties", "action_owners")),),
+    "closed":             (Rule(("parties", "action_owners"), kind="close"),),
+    "reopen":             (Rule(("parties", "secretariat")),),
+    # time (from the engine's SLA scan)
+    "sla_warning":        (Rule((OWNER,)),),
+    "sla_breach":         (Rule((OWNER, "secretariat_lead", "chair")),),
+}
+# fmt: on
+
+# An SLA clock's owning party → the flow's audience name for its people.
+OWNER_AUDIENCES = {"counterpart": "counterparts", "party": "parties", "parties": "parties"}
+
+
+def kinds() -> list[str]:
+    """Every kind of notification a person can receive, in routing order."""
+    seen: list[str] = []
+    for event, rules in ROUTES.items():
+        for rule in rules:
+            kind = rule.kind or event
+            if kind not in seen:
+                seen.append(kind)
+    return seen
+
+
+def default_channels(kind: str) -> tuple[str, ...]:
+    """The channels a kind of notification uses when the person has not chosen."""
+    channels: list[str] = []
+    for event, rules in ROUTES.items():
+        for rule in rules:
+            if (rule.kind or event) == kind:
+                channels.extend(c for c in rule.channels if c not in channels)
+    return tuple(channels)
+
+
+@dataclass
+class _Delivery:
+    event: OutboxEvent
+    case: Any
+    rule: Rule
+    kind: str
+    user_ids: list[int]
+
+
+def _user_id(user: Any) -> int | None:
+    return user if isinstance(user, int) else getattr(user, "pk", None)
+
+
+def _load_cases(events: list[OutboxEvent]) -> dict[tuple[str, int], Any]:
+    """Cases the events did not carry (the SLA scan sends ids only): one query per case type."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for event in events:
+        if event.case is None and event.case_id is not None and event.case_type and event.event in ROUTES:
+            wanted[event.case_type].add(event.case_id)
+    cases: dict[tuple[str, int], Any] = {}
+    for case_type, ids in wanted.items():
+        try:
+            model = registry.flow_for(case_type).model
+        except LookupError:
+            continue
+        for pk, case in model.objects.in_bulk(ids).items():
+            cases[(case_type, pk)] = case
+    return cases
+
+
+def _audience(flow: Any, name: str, event: OutboxEvent) -> list[Any]:
+    if name == RECIPIENTS:
+        return list(event.payload.get("recipients") or [])
+    if name == INVITEES:
+        named = (event.payload.get("data") or {}).get("invitees")
+        if named:
+            return list(named)
+        name = "invitees"
+    if name == OWNER:
+        owner = str(event.payload.get("owner") or "")
+        if not owner or flow is None:
+            return []
+        name = OWNER_AUDIENCES.get(owner, owner)
+    if flow is None:
+        return []
+    found = flow.audience(name)
+    if isinstance(found, QuerySet):
+        # Ids are all the router needs: no need to load whole user rows.
+        return list(found.values_list("pk", flat=True))
+    return list(found or [])
+
+
+def _plan(events: list[OutboxEvent]) -> list[_Delivery]:
+    cases = _load_cases(events)
+    plans: list[_Delivery] = []
+    for event in events:
+        rules = ROUTES.get(event.event)
+        if not rules:
+            continue
+        case = event.case if event.case is not None else cases.get((event.case_type, event.case_id))
+        flow = None
+        if case is not None:
+            try:
+                flow = registry.flow_for(event.case_type or type(case))(case)
+            except LookupError:
+                flow = None
+        actor_id = _user_id(event.actor)
+        resolved: dict[str, list[int]] = {}
+        for rule in rules:
+            user_ids: list[int] = []
+            for name in rule.audiences:
+                if name not in resolved:
+                    resolved[name] = [uid for uid in map(_user_id, _audience(flow, name, event)) if uid is not None]
+                user_ids.extend(uid for uid in resolved[name] if uid != actor_id and uid not in user_ids)
+            plans.append(_Delivery(event=event, case=case, rule=rule, kind=rule.kind or event.event, user_ids=user_ids))
+    return plans
+
+
+def _recipients(user_ids: set[int], kinds: set[str]) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, str], Any]]:
+    """Everything the router needs about the recipients, in two queries whatever their number."""
+    from .models import ChannelPreference
+
+    users = {
+        row["pk"]: row
+        for row in get_user_model()
+        .objects.filter(pk__in=user_ids, is_active=True)
+        .values("pk", "email", "notify_settings__digest", "notify_settings__digest_hour")
+    }
+    preferences = {
+        (pref.user_id, pref.kind): pref
+        for pref in ChannelPreference.objects.filter(user_id__in=users, kind__in=kinds).only(
+            "user_id", "kind", "in_app", "email"
+        )
+    }
+    return users, preferences
+
+
+def _channels(rule: Rule, preference: Any) -> tuple[str, ...]:
+    if preference is None:
+        return rule.channels
+    return tuple(c for c in BOTH if getattr(preference, c))
+
+
+def _case_payload(event: OutboxEvent, case: Any) -> dict[str, Any]:
+    actor = event.actor
+    extra: dict[str, Any] = {
+        "actor_id": _user_id(actor),
+        "actor_name": (actor.get_full_name() or actor.get_username()) if hasattr(actor, "get_username") else "",
+    }
+    if case is not None:
+        extra["title"] = str(getattr(case, "title", "") or "")
+        if hasattr(case, "get_absolute_url"):
+            try:
+                extra["url"] = case.get_absolute_url()
+            except Exception:  # noqa: BLE001 - a link is a nicety; the notification must still go out
+                extra["url"] = ""
+    return extra
+
+
+def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
+    """The engine's outbox router: one row per event, plus one per recipient and channel.
+
+    Runs inside the event's transaction, so it only reads and builds rows: a handful of queries
+    per batch (the flow's audience look-ups, the recipients, their preferences), never per person.
+    """
+    from .digest import next_digest_time
+
+    events = list(events)
+    rows = [
+        OutboxMessage(
+            event=e.event,
+            case_type=e.case_type,
+            case_id=e.case_id,
+            case_reference=e.case_reference,
+            audit_seq=e.audit_seq,
+            channel=EVENT,
+            payload=jsonable(e.payload),
+            dedupe_key=e.occurrence_key,
+            status=OutboxMessage.Status.SKIPPED,
+        )
+        for e in events
+    ]
+    plans = _plan(events)
+    user_ids = {uid for plan in plans for uid in plan.user_ids}
+    if not user_ids:
+        return rows
+    users, preferences = _recipients(user_ids, {plan.kind for plan in plans})
+    base_payloads: dict[int, dict[str, Any]] = {}
+    taken: set[tuple[int, int, str]] = set()
+    for plan in plans:
+        event = plan.event
+        key = id(event)
+        if key not in base_payloads:
+            base_payloads[key] = jsonable({**event.payload, **_case_payload(event, plan.case)})
+        for uid in plan.user_ids:
+            user = users.get(uid)
+            if user is None:
+                continue
+            for channel in _channels(plan.rule, preferences.get((uid, plan.kind))):
+                if (key, uid, channel) in taken or (channel == EMAIL and not user["email"]):
+                    continue
+                taken.add((key, uid, channel))
+                stored_channel, deliver_after = channel, None
+                if channel == EMAIL and user["notify_settings__digest"] == "daily":
+                    stored_channel = DIGEST
+                    deliver_after = next_digest_time(user["notify_settings__digest_hour"])
+                rows.append(
+                    OutboxMessage(
+                        event=event.event,
+                        case_type=event.case_type,
+                        case_id=event.case_id,
+                        case_reference=event.case_reference,
+                        audit_seq=event.audit_seq,
+                        recipient_id=uid,
+                        channel=stored_channel,
+                        payload={**base_payloads[key], "kind": plan.kind, "ics": plan.rule.ics},
+                        dedupe_key=f"{event.occurrence_key}:{uid}:{stored_channel}",
+                        deliver_after=deliver_after,
+                    )
+                )
+    return rows

@@ -1,0 +1,107 @@
+"""Reads for the notification pages: a constant number of queries however many notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from engine.models import OutboxMessage
+
+from .rendering import render
+from .routing import DIGEST, EMAIL, IN_APP
+
+
+def unread_count(user: Any) -> int:
+    """How many unread notifications the person has: one COUNT on the (recipient, unread) index."""
+    from notifications.models import Notification
+
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    return Notification.objects.filter(recipient_id=user.pk, unread=True).count()
+
+
+@dataclass
+class NotificationItem:
+    id: int
+    kind: str
+    reference: str
+    subject: str
+    body: str
+    url: str
+    unread: bool
+    timestamp: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "reference": self.reference,
+            "subject": self.subject,
+            "body": self.body,
+            "url": self.url,
+            "unread": self.unread,
+            "timestamp": self.timestamp.isoformat(),
+        }
+
+
+def notification_list(user: Any, *, unread_only: bool = False, limit: int = 50) -> list[NotificationItem]:
+    """The person's latest notifications, worded in the active language (one query)."""
+    from notifications.models import Notification
+
+    notifications = Notification.objects.filter(recipient_id=user.pk)
+    if unread_only:
+        notifications = notifications.filter(unread=True)
+    items = []
+    for note in notifications.order_by("-timestamp", "-pk").only("id", "verb", "unread", "timestamp", "data")[:limit]:
+        data = note.data or {}
+        rendered = render(
+            kind=data.get("kind") or note.verb,
+            payload=data.get("payload") or {},
+            case_type=data.get("case_type") or "",
+            reference=data.get("reference") or "",
+        )
+        items.append(
+            NotificationItem(
+                id=note.pk,
+                kind=rendered.kind,
+                reference=rendered.reference,
+                subject=rendered.subject,
+                body=rendered.body,
+                url=(data.get("payload") or {}).get("url") or "",
+                unread=note.unread,
+                timestamp=note.timestamp,
+            )
+        )
+    return items
+
+
+def outbox_problems(*, status: str = "", limit: int = 200) -> QuerySet[OutboxMessage]:
+    """Deliveries that need a look: failed ones, and pending ones that already had a failed attempt."""
+    rows = OutboxMessage.objects.filter(channel__in=(IN_APP, EMAIL, DIGEST)).select_related("recipient")
+    if status == OutboxMessage.Status.FAILED:
+        rows = rows.filter(status=OutboxMessage.Status.FAILED)
+    elif status == OutboxMessage.Status.PENDING:
+        rows = rows.filter(status=OutboxMessage.Status.PENDING)
+    else:
+        rows = rows.filter(
+            Q(status=OutboxMessage.Status.FAILED) | Q(status=OutboxMessage.Status.PENDING, attempts__gt=0)
+        ).exclude(status=OutboxMessage.Status.PENDING, last_error="")
+    return rows.order_by("-created_at")[:limit]
+
+
+def outbox_totals(*, days: int = 7) -> dict[str, int]:
+    """Rows per delivery status over the last ``days`` (on the created_at index), for an overview."""
+    since = timezone.now() - timedelta(days=days)
+    counts = (
+        OutboxMessage.objects.filter(created_at__gte=since, channel__in=(IN_APP, EMAIL, DIGEST))
+        .values("status")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    totals = {status: 0 for status in OutboxMessage.Status.values}
+    totals.update({row["status"]: row["n"] for row in counts})
+    return totals

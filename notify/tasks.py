@@ -1,0 +1,103 @@
+"""Celery tasks: deliver one outbox row, sweep what a lost message left behind, digests, reminders.
+
+Tasks take ids and call the delivery functions; retries live here. ``dispatch_outbox`` is the
+engine's after-commit dispatcher: it never raises into the request that committed the event.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from celery import shared_task
+from kombu.pools import producers
+
+from engine.models import OutboxMessage
+
+from . import delivery
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=10)
+def deliver_outbox_message(self, message_id: int) -> str:  # noqa: ANN001 - Celery binds the task
+    """Deliver one outbox row; retried with exponential back-off, then marked ``failed``."""
+    outcome = delivery.deliver(message_id, retry_now=bool(self.request.is_eager))
+    if outcome.status == "retry":
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+def enqueue(ids: Iterable[int]) -> int:
+    """Hand rows to the workers, one task each; returns how many were handed over.
+
+    Publishing does not retry: a row the broker did not take stays pending for the sweep.
+    """
+    ids = list(ids)
+    if not ids:
+        return 0
+    app = deliver_outbox_message.app
+    if app.conf.task_always_eager:
+        for message_id in ids:
+            deliver_outbox_message.apply_async((message_id,))
+        return len(ids)
+    # The broker URL is read now (not cached with the app), and a refused connection fails at once.
+    connection = app.connection_for_write(transport_options={"max_retries": 0}, connect_timeout=2)
+    sent = 0
+    with producers[connection].acquire(block=True, timeout=5) as producer:
+        for message_id in ids:
+            deliver_outbox_message.apply_async((message_id,), producer=producer, retry=False)
+            sent += 1
+    return sent
+
+
+def dispatch_outbox(ids: list[int]) -> None:
+    """The engine's ``OUTBOX_DISPATCHER``: queue the committed rows that need delivering now."""
+    try:
+        due = list(
+            OutboxMessage.objects.filter(
+                pk__in=ids, status=OutboxMessage.Status.PENDING, channel__in=delivery.DIRECT_CHANNELS
+            ).values_list("pk", flat=True)
+        )
+        enqueue(due)
+    except Exception:
+        # The event is committed and its rows are pending: the sweep delivers them once the broker is back.
+        logger.exception("Could not hand %s outbox rows to the workers; the sweep will retry", len(ids))
+
+
+@shared_task(ignore_result=True)
+def sweep_outbox(older_than_seconds: float | None = None) -> int:
+    """Re-queue rows left pending (a lost broker message, a worker that died mid-send)."""
+    ids = delivery.stale_pending_ids(older_than=older_than_seconds)
+    return enqueue(ids)
+
+
+@shared_task(ignore_result=True)
+def send_due_digests() -> int:
+    """Queue one digest email per person whose digest time has come."""
+    from .digest import due_digests
+
+    sent = 0
+    for user_id in due_digests():
+        deliver_digest.delay(user_id)
+        sent += 1
+    return sent
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=10)
+def deliver_digest(self, user_id: int) -> str:  # noqa: ANN001
+    """Send one person's digest of everything due; retried with back-off like single messages."""
+    from .digest import deliver_digest as send
+
+    outcome = send(user_id, retry_now=bool(self.request.is_eager))
+    if outcome.status == "retry":
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(ignore_result=True)
+def scan_reminders() -> int:
+    """Meetings in 48 hours, action items due soon or overdue: each reminder emitted once."""
+    from .reminders import scan
+
+    return scan()
