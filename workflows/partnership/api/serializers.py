@@ -1,0 +1,277 @@
+"""JSON shapes of the partnership API: answers rendered from models, request bodies typed for the schema.
+
+Request bodies are typed gates only (JSON types, lengths, unknown fields); the services validate with
+the domain's forms and decide.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.inputs import (
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateField,
+    StrictIntegerField,
+    serializer_for_form,
+)
+from partners.models import Organization, Theme
+
+from ..flows import RequestFlow
+from ..forms import RequestForm
+from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, Vote
+from . import inputs  # noqa: F401  (maps the domain's form fields before any serializer is built)
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "name_ar", "side", "kind", "acronym"]
+
+
+class ThemeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Theme
+        fields = ["code", "name", "name_ar"]
+
+
+class MyOrganizationSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    name_ar = serializers.CharField()
+    side = serializers.ChoiceField(choices=Organization.Side.choices)
+    role = serializers.CharField(help_text="`coordinator` or `member`.")
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    roles = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Any of secretariat, secretariat_lead, auditor, committee, chair, coordinator, member.",
+    )
+    organizations = MyOrganizationSerializer(many=True)
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Meeting
+        fields = ["starts_at", "ends_at", "location", "online_url", "agenda", "status", "sequence"]
+
+
+class OutcomeSerializer(serializers.ModelSerializer):
+    recommendations = serializers.ListField(child=serializers.CharField())
+
+    class Meta:
+        model = Outcome
+        fields = [
+            "minutes",
+            "summary",
+            "recommendations",
+            "agreements",
+            "what_changed",
+            "who_changed",
+            "significance",
+            "contribution",
+            "evidence",
+            "visibility",
+            "restriction_reason",
+            "documented_at",
+        ]
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    """A dialogue request as listed."""
+
+    state_label = serializers.SerializerMethodField()
+    theme = ThemeSerializer()
+    requesting_organization = OrganizationSerializer()
+    counterpart_organizations = OrganizationSerializer(many=True)
+    created_by = serializers.CharField(source="created_by.username")
+
+    class Meta:
+        model = DialogueRequest
+        fields = [
+            "reference",
+            "state",
+            "state_label",
+            "version",
+            "title",
+            "summary",
+            "policy_question",
+            "theme",
+            "format",
+            "requesting_organization",
+            "counterpart_organizations",
+            "period_start",
+            "period_end",
+            "expected_participants",
+            "language",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "accepted_at",
+            "decision",
+            "decision_reason",
+            "decided_at",
+            "decline_reason",
+            "decline_article",
+            "withdraw_reason",
+            "appeal_used",
+            "published",
+            "published_at",
+            "minutes_confirmed_at",
+            "closed_at",
+        ]
+
+    def get_state_label(self, request: DialogueRequest) -> str:
+        return str(RequestFlow.state_labels.get(request.state, request.state))
+
+
+class RequestDetailSerializer(RequestSerializer):
+    """A dialogue request with its meeting and outcome (the outcome only for those who may read it)."""
+
+    meeting = serializers.SerializerMethodField()
+    outcome = serializers.SerializerMethodField()
+    outcome_restricted = serializers.SerializerMethodField(
+        help_text="True when there is a restricted outcome (shown only to parties, secretariat, committee, auditors)."
+    )
+
+    class Meta(RequestSerializer.Meta):
+        fields = [*RequestSerializer.Meta.fields, "meeting", "outcome", "outcome_restricted"]
+
+    @extend_schema_field(MeetingSerializer(allow_null=True))
+    def get_meeting(self, request: DialogueRequest) -> dict[str, Any] | None:
+        meetings = [m for m in request.meetings.all() if m.status != Meeting.Status.CANCELLED]
+        if not meetings:
+            return None
+        return MeetingSerializer(max(meetings, key=lambda m: (m.created_at, m.pk))).data
+
+    def _outcome(self, request: DialogueRequest) -> Outcome | None:
+        try:
+            return request.outcome
+        except Outcome.DoesNotExist:
+            return None
+
+    @extend_schema_field(OutcomeSerializer(allow_null=True))
+    def get_outcome(self, request: DialogueRequest) -> dict[str, Any] | None:
+        outcome = self._outcome(request)
+        if outcome is None:
+            return None
+        may_read = self.context.get("may_read_restricted")
+        if outcome.visibility == Outcome.Visibility.RESTRICTED and not (may_read and may_read(request)):
+            return None
+        return OutcomeSerializer(outcome).data
+
+    def get_outcome_restricted(self, request: DialogueRequest) -> bool:
+        outcome = self._outcome(request)
+        return outcome is not None and outcome.visibility == Outcome.Visibility.RESTRICTED
+
+
+# --- request bodies -----------------------------------------------------------------------------
+
+#: typed from the domain's own form: a field added to RequestForm appears in the API and its schema
+RequestInputSerializer = serializer_for_form(RequestForm, "DialogueRequestInput")
+
+
+class RequestFilterSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=list(RequestFlow.state_labels), required=False)
+    theme = serializers.CharField(max_length=40, required=False, help_text="Theme code.")
+    organization = serializers.IntegerField(
+        min_value=1, max_value=2**62, required=False, help_text="Requesting or counterpart organization id."
+    )
+    search = serializers.CharField(max_length=200, required=False, help_text="In reference, title and summary.")
+
+
+class OrganizationFilterSerializer(serializers.Serializer):
+    side = serializers.ChoiceField(choices=Organization.Side.choices, required=False)
+    search = serializers.CharField(max_length=200, required=False, help_text="In name, Arabic name and acronym.")
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    member = serializers.CharField(source="member.username")
+
+    class Meta:
+        model = Vote
+        fields = ["member", "side", "round", "decision", "reason", "cast_at"]
+
+
+class VoteResultSerializer(VoteSerializer):
+    request_state = serializers.CharField(help_text="The request's state after the vote (the votes may settle it).")
+
+    class Meta(VoteSerializer.Meta):
+        fields = [*VoteSerializer.Meta.fields, "request_state"]
+
+
+class VoteInputSerializer(serializers.Serializer):
+    decision = StrictChoiceField(choices=Vote.Choice.choices)
+    reason = StrictCharField(max_length=2000, required=False, allow_blank=True, help_text="Required to reject.")
+
+
+class ConflictSerializer(serializers.ModelSerializer):
+    member = serializers.CharField(source="member.username")
+
+    class Meta:
+        model = ConflictDeclaration
+        fields = ["member", "reason", "automatic", "declared_at"]
+
+
+class ConflictInputSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=2000)
+
+
+class ActionItemSerializer(serializers.ModelSerializer):
+    request = serializers.CharField(source="request.reference")
+    owner_organization = OrganizationSerializer()
+    owner_person = serializers.CharField(source="owner_person.username", allow_null=True, default=None)
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "id",
+            "request",
+            "description",
+            "owner_organization",
+            "owner_person",
+            "due_date",
+            "status",
+            "justification",
+            "created_at",
+            "updated_at",
+            "completed_at",
+        ]
+
+
+class ActionItemInputSerializer(serializers.Serializer):
+    description = StrictCharField(max_length=4000)
+    owner_organization = StrictIntegerField(min_value=1, max_value=2**62)
+    due_date = StrictDateField()
+    owner_person = StrictIntegerField(min_value=1, max_value=2**62, required=False, allow_null=True)
+
+
+class ActionItemUpdateSerializer(serializers.Serializer):
+    status = StrictChoiceField(choices=ActionItem.Status.choices, required=False)
+    justification = StrictCharField(max_length=4000, required=False, allow_blank=True, help_text="Required to drop.")
+    description = StrictCharField(max_length=4000, required=False)
+    due_date = StrictDateField(required=False)
+    owner_organization = StrictIntegerField(min_value=1, max_value=2**62, required=False)
+    owner_person = StrictIntegerField(min_value=1, max_value=2**62, required=False)
+
+
+class AuditFailureSerializer(serializers.Serializer):
+    case_type = serializers.CharField()
+    case_id = serializers.IntegerField()
+    reference = serializers.CharField()
+    seq = serializers.IntegerField(allow_null=True)
+    code = serializers.CharField(required=False)
+    problem = serializers.CharField()
+
+
+class AuditVerifySerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    cases_checked = serializers.IntegerField()
+    events_checked = serializers.IntegerField()
+    failures = AuditFailureSerializer(many=True)
