@@ -277,7 +277,7 @@ class Attendance(models.Model):
     class Meta:
         verbose_name = _("attendance")
         verbose_name_plural = _("attendance")
-        constraints = [models.UniqueConstraint(fields=["meeting", "organization"], name="partnership_attendance")]
+        constraints = [models.UniqueConstraint(fields=["meeting", "organization"], name="partnership_attendance_once")]
 
     def __str__(self) -> str:
         return f"{self.meeting_id} {self.organization_id}: {self.present}"

@@ -22,9 +22,9 @@ from api.views import ApiView, GenericApiView
 from engine import audit as engine_audit
 from engine.audit import RequestContext
 from partners import selectors as partner_selectors
-from partners.models import Organization, Theme
+from partners.models import Organization
 
-from .. import services
+from .. import selectors, services
 from ..models import ActionItem, DialogueRequest, Meeting, Outcome, Vote
 from . import access
 from .serializers import (
@@ -62,15 +62,15 @@ REQUEST_EXAMPLE = {
 # --- reads shared by the views -------------------------------------------------------------------
 
 
-def list_queryset() -> QuerySet[DialogueRequest]:
-    """Requests with what a list row shows: a constant number of queries per page."""
-    return DialogueRequest.objects.select_related("theme", "requesting_organization", "created_by").prefetch_related(
+def with_rows(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]:
+    """What a request's answer shows, fetched in a constant number of queries however many rows."""
+    return queryset.select_related("theme", "requesting_organization", "created_by").prefetch_related(
         Prefetch("counterpart_organizations", queryset=Organization.objects.order_by("name"))
     )
 
 
 def detail_queryset() -> QuerySet[DialogueRequest]:
-    return list_queryset().select_related("outcome").prefetch_related("meetings")
+    return with_rows(DialogueRequest.objects.all()).select_related("outcome").prefetch_related("meetings")
 
 
 def restricted_outcome(request: DialogueRequest) -> bool:
@@ -108,7 +108,7 @@ requests_endpoints = CaseEndpoints(
     basename="request",
     tag=TAG,
     serializer_class=RequestDetailSerializer,
-    visible=lambda user: access.visible_requests(user),
+    visible=access.visible_requests,
     runner=run_transition,
     render_queryset=detail_queryset,
     serializer_context=lambda request: {
@@ -173,7 +173,7 @@ class ThemeListView(GenericApiView):
     @extend_schema(operation_id="themes_list", tags=["people"], responses={200: ThemeSerializer(many=True)})
     def get(self, request: Request) -> Response:
         """Policy themes a dialogue can be about."""
-        page = self.paginate_queryset(Theme.objects.order_by("ordering", "code"))
+        page = self.paginate_queryset(selectors.themes())
         return self.get_paginated_response(ThemeSerializer(page, many=True).data)
 
 
@@ -194,7 +194,7 @@ class RequestListView(GenericApiView):
         filters = RequestFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
-        queryset = access.visible_requests(request.user, list_queryset())
+        queryset = with_rows(access.visible_requests(request.user))
         if "state" in wanted:
             queryset = queryset.filter(state=wanted["state"])
         if "theme" in wanted:

@@ -309,7 +309,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='attendance',
-            constraint=models.UniqueConstraint(fields=('meeting', 'organization'), name='partnership_attendance'),
+            constraint=models.UniqueConstraint(fields=('meeting', 'organization'), name='partnership_attendance_once'),
         ),
         migrations.AddConstraint(
             model_name='minutesconfirmation',
