@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -32,9 +32,11 @@ from rest_framework.response import Response
 import engine
 from engine import registry
 from engine.audit import RequestContext
-from engine.errors import ConcurrentChange, UnknownTransition
+from engine.errors import ConcurrentChange, NotPermitted, TransitionNotAllowedError, UnknownTransition
 from engine.flows import Flow, TransitionSpec
 from engine.models import AuditEvent, SlaClock
+from engine.reasons import Reason
+from engine.service import TransitionResult
 
 from .errors import ApiError
 from .inputs import check_body, serializer_for_form
@@ -62,6 +64,10 @@ IF_MATCH_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The case `version` you last read: if the case has changed since, the answer is 409 `conflict`.",
 )
+
+
+def system_only_reason() -> Reason:
+    return Reason("system_only", _("The platform takes this step by itself once its rules are met."))
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -171,9 +177,47 @@ class CaseEndpoints:
         context = {"request": request, **(self.serializer_context(request) if self.serializer_context else {})}
         return self.serializer_class(case, context=context).data
 
-    def run(self, case: Any, name: str, **kwargs: Any) -> Any:
-        runner = self.runner or engine.run
-        return runner(case, name, **kwargs)
+    def precheck(self, case: Any, name: str, user: Any) -> None:
+        """The engine's state and role checks, before the body is looked at (the engine checks again).
+
+        A caller who may not act, or a case that cannot move, is told so before any field error.
+        """
+        spec = self.flow.spec(name)
+        if spec is None:
+            raise UnknownTransition()
+        if case.state not in spec.sources:
+            raise TransitionNotAllowedError()
+        if not spec.roles:
+            raise NotPermitted(reasons=[system_only_reason()])
+        if spec.role_for(self.flow(case, user), user) is None:
+            option = next(option for option in engine.available_transitions(case, user) if option.name == name)
+            raise NotPermitted(reasons=option.reasons)
+
+    def available(self, case: Any, user: Any) -> list[dict[str, Any]]:
+        """``engine.available_transitions``, with steps only the platform takes explained as such."""
+        options = []
+        for option in engine.available_transitions(case, user):
+            if option.spec.system and not option.spec.roles:
+                reasons = [system_only_reason(), *option.spec.check_guards(self.flow(case, user))]
+                option = replace(option, allowed=False, reasons=reasons)
+            options.append(option.as_dict())
+        return options
+
+    def api_specs(self) -> list[TransitionSpec]:
+        """Transitions a person can run: those only the platform runs get no endpoint of their own."""
+        return [spec for spec in self.flow.specs().values() if spec.roles]
+
+    def run(self, case: Any, name: str, **kwargs: Any) -> tuple[Any, bool]:
+        """Run the transition; (the case, whether the engine replayed an earlier run of the same key).
+
+        A runner may return the engine's ``TransitionResult`` or the case itself (a workflow service);
+        a transition always bumps the version, so an unchanged version means a replay.
+        """
+        before = case.version
+        result = (self.runner or engine.run)(case, name, **kwargs)
+        if isinstance(result, TransitionResult):
+            return result.case, result.replayed
+        return result, result.version == before
 
     # -- URLs ---------------------------------------------------------------------------------
 
@@ -182,7 +226,7 @@ class CaseEndpoints:
         patterns = [
             re_path(rf"{ref}/transitions/$", self._transitions_view().as_view(), name=f"{self.basename}-transitions"),
         ]
-        for spec in self.flow.specs().values():
+        for spec in self.api_specs():
             patterns.append(
                 re_path(
                     rf"{ref}/transitions/{re.escape(spec.name)}/$",
@@ -290,8 +334,7 @@ class _CaseView(ApiView):
 class CaseTransitionsView(_CaseView):
     def _get(self, request: Request, reference: str) -> Response:
         case = self.endpoints.get_case(request, reference)
-        options = engine.available_transitions(case, request.user)
-        return Response(AvailableTransitionSerializer([option.as_dict() for option in options], many=True).data)
+        return Response(AvailableTransitionSerializer(self.endpoints.available(case, request.user), many=True).data)
 
 
 def idempotency_key(request: Request) -> str | None:
@@ -330,15 +373,16 @@ class CaseTransitionView(_CaseView):
     def _post(self, request: Request, reference: str) -> Response:
         endpoints = self.endpoints
         case = endpoints.get_case(request, reference)
-        data = check_body(self.input_serializer, request.data)
         key = idempotency_key(request)
-        version = expected_version(request)
         stored = IdempotentResponse.objects.filter(actor=request.user, key=key).first() if key else None
         if stored is not None:
             return self._replay(stored, case)
+        endpoints.precheck(case, self.transition, request.user)
+        data = check_body(self.input_serializer, request.data)
+        version = expected_version(request)
         try:
             with transaction.atomic():
-                result = endpoints.run(
+                case, replayed = endpoints.run(
                     case,
                     self.transition,
                     actor=request.user,
@@ -347,8 +391,8 @@ class CaseTransitionView(_CaseView):
                     expected_version=version,
                     context=RequestContext.from_request(request),
                 )
-                body = endpoints.render(request, result.case)
-                if key and not result.replayed:
+                body = endpoints.render(request, case)
+                if key and not replayed:
                     IdempotentResponse.objects.create(
                         actor=request.user,
                         key=key,
@@ -363,7 +407,7 @@ class CaseTransitionView(_CaseView):
             if stored is not None:
                 return self._replay(stored, case)
             raise ConcurrentChange() from exc
-        if result.replayed:
+        if replayed:
             stored = IdempotentResponse.objects.filter(actor=request.user, key=key).first()
             if stored is not None:
                 return self._replay(stored, case)
@@ -375,7 +419,9 @@ class UnknownTransitionView(_CaseView):
     schema = None
 
     def post(self, request: Request, reference: str, name: str) -> Response:
-        self.endpoints.get_case(request, reference)
+        case = self.endpoints.get_case(request, reference)
+        self.endpoints.precheck(case, name, request.user)
+        # precheck refuses every name without an endpoint of its own
         raise UnknownTransition()
 
 
@@ -387,6 +433,8 @@ class CaseHistoryView(_CaseView, GenericApiView):
         allowed = self.endpoints.history_allowed
         if allowed is not None and not allowed(request.user, case):
             raise ApiError("not_permitted", status_code=403)
+        if self.endpoints.on_read is not None:
+            self.endpoints.on_read(request, case)
         events = AuditEvent.objects.filter(case_type=case.case_type(), case_id=case.pk).order_by("seq")
         page = self.paginate_queryset(events)
         return self.get_paginated_response(AuditEventSerializer(page, many=True).data)

@@ -6,13 +6,14 @@ strictly (a number is not a string, ``"1"`` is not a number), unknown fields are
 schema follows the form, so adding a field to a form adds it to the API and its documentation.
 
 A form field can choose its API field by carrying ``api_field`` (a DRF field instance or a callable
-returning one); otherwise the mapping below applies, and anything unrecognised accepts any JSON value.
+returning one), a workflow can map its custom form field classes with ``register_field``; otherwise
+the mapping below applies, and anything unrecognised accepts any JSON value.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django import forms
@@ -102,12 +103,29 @@ def _pk_field(field: forms.ModelChoiceField) -> serializers.Field:
     return StrictCharField(max_length=getattr(model_field, "max_length", None) or 200)
 
 
+FieldMapper = Callable[[forms.Field, dict[str, Any]], serializers.Field]
+_mappers: list[tuple[type[forms.Field], FieldMapper]] = []
+
+
+def register_field(form_field_class: type[forms.Field]) -> Callable[[FieldMapper], FieldMapper]:
+    """Decorator: ``mapper(form_field, common_options)`` types a workflow's custom form field in JSON."""
+
+    def decorate(mapper: FieldMapper) -> FieldMapper:
+        _mappers.insert(0, (form_field_class, mapper))
+        return mapper
+
+    return decorate
+
+
 def api_field_for(field: forms.Field) -> serializers.Field:
     """The DRF field that types ``field`` in JSON."""
     custom = getattr(field, "api_field", None)
     if custom is not None:
         return custom() if callable(custom) and not isinstance(custom, serializers.Field) else custom
     common = _common(field)
+    for form_field_class, mapper in _mappers:
+        if isinstance(field, form_field_class):
+            return mapper(field, common)
     if isinstance(field, forms.ModelMultipleChoiceField):
         child = _pk_field(field)
         return serializers.ListField(child=child, allow_empty=not field.required, max_length=1000, **common)
@@ -176,12 +194,16 @@ def serializer_for_form(form_class: type[forms.BaseForm] | None, name: str) -> t
 
 
 def check_body(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    """Refuse a body that is not an object, has unknown fields or wrong types; return it as a dict."""
+    """Refuse a body that is not an object, has unknown fields or wrong types; return it as a dict.
+
+    Missing fields are left to the form, which the engine runs after its state and role checks, so
+    a caller who may not act hears that first rather than which fields it forgot.
+    """
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ApiError("invalid", errors={"non_field_errors": [str(_("Send a JSON object."))]})
-    serializer = serializer_class(data=data)
+    serializer = serializer_class(data=data, partial=True)
     errors = {} if serializer.is_valid() else flatten_errors(serializer.errors)
     for name in sorted(set(data) - set(serializer.fields)):
         errors[str(name)] = [str(_("Unknown field."))]
