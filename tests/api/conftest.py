@@ -27,7 +27,7 @@ def _fresh_throttle_cache(monkeypatch):
 
 @pytest.fixture
 def api_client():
-    return APIClient()
+    return APIClient(HTTP_ACCEPT_LANGUAGE="en")
 
 
 @pytest.fixture

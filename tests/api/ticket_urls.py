@@ -32,3 +32,10 @@ urlpatterns = [
     path("api/v1/", include(tickets.urls())),
     path("api/", include("api.urls")),
 ]
+
+
+def broken(request):
+    raise RuntimeError("a bug in a view")
+
+
+urlpatterns.insert(0, path("api/v1/broken/", broken))
