@@ -64,6 +64,9 @@ def main() -> None:
     os.environ["DATABASE_URL"] = _with_db(base_url, BENCH_DB)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.pop("REDIS_URL", None)
+    # One outbox row per transition, like the baselines; no dispatch (nothing to deliver to).
+    os.environ["ENGINE_OUTBOX_ROUTER"] = "engine.outbox.default_router"
+    os.environ["ENGINE_OUTBOX_DISPATCHER"] = ""
     import django
 
     django.setup()

@@ -181,7 +181,8 @@ def on_transition(case: Any, flow_cls: Any, spec: Any, from_state: str, to_state
     running = clocks.filter(paused_at__isnull=True)
     if spec.pauses_clock:
         running.update(paused_at=now)
-    else:
+    elif from_state not in flow_cls.final_states:
+        # Entering a final state stopped every clock, so leaving one (a reopen) has nothing to stop.
         running.update(stopped_at=now, status=Status.STOPPED)
     if policy is not None:
         clock_start(case, policy, now)
