@@ -675,9 +675,9 @@ class RequestFlow(Flow):
         form=forms.ReopenForm,
         description=_("Back to follow-up, or to the documented outcome when there were no follow-up actions."),
     )
-    def reopen(self, *, reason: str, target: str = "") -> dict[str, Any]:
+    def reopen(self, *, reason: str, target_state: str = "") -> dict[str, Any]:
         self.case.closed_at = None
-        if target == OUTCOME_DOCUMENTED or (not target and not ActionItem.objects.filter(request=self.case).exists()):
+        if target_state == OUTCOME_DOCUMENTED or (not target_state and not ActionItem.objects.filter(request=self.case).exists()):
             # The declared target is follow_up; a case closed straight from its outcome goes back there.
             self.case.state = OUTCOME_DOCUMENTED
         return {"reopened_at": self.case.state}

@@ -203,7 +203,8 @@ class ConfirmMinutesForm(forms.Form):
 
 class ReopenForm(forms.Form):
     reason = _text(_("reason"), max_length=2000)
-    target = forms.ChoiceField(
+    # Not "target": viewflow passes the transition's keyword arguments next to its own "target".
+    target_state = forms.ChoiceField(
         label=_("reopen at"),
         required=False,
         choices=[("", "—"), ("follow_up", _("Follow-up")), ("outcome_documented", _("Outcome documented"))],

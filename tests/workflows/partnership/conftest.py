@@ -197,3 +197,10 @@ def walk(world: World, request: DialogueRequest, to: str) -> DialogueRequest:
             raise AssertionError(f"cannot walk from {state} to {to}")
         assert order.index(request.state) > order.index(state) or request.state == state == "outcome_documented"
     return request
+
+
+def confirm_minutes(world: World, request: DialogueRequest) -> DialogueRequest:
+    """Both parties confirm the minutes of the documented outcome."""
+    services.minutes_confirm(request=request, actor=world.cso_coordinator)
+    services.minutes_confirm(request=request, actor=world.ministry_coordinator)
+    return request

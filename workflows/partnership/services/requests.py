@@ -422,5 +422,5 @@ def request_close(*, request: DialogueRequest, actor: Any, **options: Any) -> Di
 def request_reopen(
     *, request: DialogueRequest, actor: Any, reason: str, target: str = "", **options: Any
 ) -> DialogueRequest:
-    data = {"reason": reason, "target": target}
+    data = {"reason": reason, "target_state": target}
     return request_transition(request=request, name="reopen", actor=actor, data=data, **options)
