@@ -148,6 +148,11 @@ MESSAGES: dict[str, Message] = {
         _("%(reference)s: action item assigned"),
         _("An action item of “%(title)s” was assigned to your organization."),
     ),
+    "action_progress": Message(
+        _("Progress on an action item"),
+        _("%(reference)s: progress reported on an action item"),
+        _("%(actor)s reported progress on an action item of “%(title)s”."),
+    ),
     "action_due_soon": Message(
         _("Action item due soon"),
         _("%(reference)s: action item due soon"),

@@ -129,3 +129,36 @@ def action_reminders(today: date, soon: timedelta) -> list[Any]:
             )
         )
     return events
+
+
+def action_owner_ids(payload: dict[str, Any]) -> list[int]:
+    """Who owns the action item an ``action_item_*`` event names: its person, else its organization's coordinators.
+
+    For an update, only when the owner changed (the new owner is told it was assigned to them).
+    """
+    if not installed():
+        return []
+    data = payload.get("data") or {}
+    changes = data.get("changes")
+    if changes is not None and not {"owner_organization", "owner_person"} & set(changes):
+        return []
+    from partners.models import Membership
+
+    item = (
+        _models()
+        .ActionItem.objects.filter(pk=data.get("action"))
+        .values("owner_person_id", "owner_organization_id")
+        .first()
+    )
+    if item is None:
+        return []
+    if item["owner_person_id"]:
+        return [item["owner_person_id"]]
+    return list(
+        Membership.objects.filter(
+            organization_id=item["owner_organization_id"],
+            role=Membership.Role.COORDINATOR,
+            active=True,
+            user__is_active=True,
+        ).values_list("user_id", flat=True)
+    )

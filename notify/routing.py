@@ -3,8 +3,9 @@
 Read ``ROUTES`` top to bottom to know who is told about what. Audiences are names the case's flow
 resolves (``flow.audience(name)``); three names are ours: ``OWNER`` (the party whose SLA clock it
 is), ``RECIPIENTS`` (users named in the event's payload, for reminders about one meeting or action
-item) and ``INVITEES`` (the invitees the event's data names, else the flow's "invitees": a meeting
-is written after its transition, so the transition's own data is the reliable list).
+item), ``INVITEES`` (the invitees the event's data names, else the flow's "invitees": a meeting
+is written after its transition, so the transition's own data is the reliable list) and
+``ACTION_OWNER`` (whoever owns the action item the event is about, when it is new or changed owner).
 Channels are the defaults; each person can switch a kind of notification on or off per channel
 (``notify.models.ChannelPreference``) and take email as a daily digest (``UserSettings.digest``).
 The actor of an event is never told about their own action.
@@ -35,6 +36,7 @@ BOTH = (IN_APP, EMAIL)
 OWNER = "$owner"
 RECIPIENTS = "$recipients"
 INVITEES = "$invitees"
+ACTION_OWNER = "$action_owner"
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     "request_info":       (Rule(("requester",)),),
     "provide_info":       (Rule(("secretariat",)),),
     "accept":             (Rule(("requester", "counterparts")),
-                           Rule(("committee",), kind="vote_needed")),
+                           Rule(("pending_voters",), kind="vote_needed")),
     "decline":            (Rule(("requester",)),),
     "withdraw":           (Rule(("secretariat", "counterparts", "invitees")),),
     "lapse":              (Rule(("requester", "secretariat")),),
@@ -67,7 +69,7 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     "decide":             (Rule(("parties", "secretariat")),
                            Rule(("committee",), channels=(IN_APP,))),
     "appeal":             (Rule(("secretariat", "chair")),
-                           Rule(("committee",), kind="vote_needed")),
+                           Rule(("pending_voters",), kind="vote_needed")),
     "committee_tied":     (Rule(("chair",), kind="casting_vote_needed"),
                            Rule(("secretariat",), channels=(IN_APP,), kind="casting_vote_needed")),
     # meetings
@@ -84,7 +86,9 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
                                         kind="minutes_confirmed_by_silence"),),
     # follow-up
     "start_follow_up":    (Rule(("parties", "action_owners")),),
-    "action_assigned":    (Rule((RECIPIENTS, "action_owners")),),
+    "action_item_created": (Rule((ACTION_OWNER,), kind="action_assigned"),),
+    "action_item_updated": (Rule((ACTION_OWNER,), kind="action_assigned"),),  # only when the owner changed
+    "action_update_added": (Rule(("secretariat",), channels=(IN_APP,), kind="action_progress"),),
     "action_due_soon":    (Rule((RECIPIENTS,)),),
     "action_overdue":     (Rule((RECIPIENTS,)),
                            Rule(("secretariat",), channels=(IN_APP,))),
@@ -98,7 +102,8 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
 # fmt: on
 
 # An SLA clock's owning party → the flow's audience name for its people.
-OWNER_AUDIENCES = {"counterpart": "counterparts", "party": "parties", "parties": "parties"}
+# The committee's clock is the business of those who have not voted yet.
+OWNER_AUDIENCES = {"committee": "pending_voters", "counterpart": "counterparts", "party": "parties"}
 
 
 def kinds() -> list[str]:
@@ -155,6 +160,10 @@ def _load_cases(events: list[OutboxEvent]) -> dict[tuple[str, int], Any]:
 def _audience(flow: Any, name: str, event: OutboxEvent) -> list[Any]:
     if name == RECIPIENTS:
         return list(event.payload.get("recipients") or [])
+    if name == ACTION_OWNER:
+        from .partnership import action_owner_ids
+
+        return action_owner_ids(event.payload)
     if name == INVITEES:
         named = (event.payload.get("data") or {}).get("invitees")
         if named:

@@ -7,6 +7,7 @@ import pytest
 import engine
 from notify import routing
 from notify.models import UserSettings
+from tests.workflows.partnership.conftest import partnership_world  # noqa: F401  (the partnership suite's world)
 from workflows.sample.flows import TicketFlow
 from workflows.sample.models import Ticket
 
