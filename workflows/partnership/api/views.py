@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -64,8 +64,9 @@ REQUEST_EXAMPLE = {
 
 def with_rows(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]:
     """What a request's answer shows, fetched in a constant number of queries however many rows."""
+    # A plain lookup (organizations' default order is by name): the selectors prefetch the same one.
     return queryset.select_related("theme", "requesting_organization", "created_by").prefetch_related(
-        Prefetch("counterpart_organizations", queryset=Organization.objects.order_by("name"))
+        "counterpart_organizations"
     )
 
 
