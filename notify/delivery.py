@@ -11,6 +11,7 @@ server accepted it: a crash in between can repeat that one email, never lose it.
 from __future__ import annotations
 
 import logging
+import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,7 +32,9 @@ from .routing import EMAIL, IN_APP
 logger = logging.getLogger(__name__)
 
 DIRECT_CHANNELS = (IN_APP, EMAIL)
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
+    # A queue of their own lets a deployment (or a test) run dedicated notification workers.
+    "QUEUE": os.environ.get("NOTIFY_QUEUE") or None,
     "LEASE_SECONDS": 300,
     "MAX_ATTEMPTS": 5,
     "RETRY_BASE_SECONDS": 30,

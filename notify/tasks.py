@@ -28,6 +28,11 @@ def deliver_outbox_message(self, message_id: int) -> str:  # noqa: ANN001 - Cele
     return outcome.status
 
 
+def _queue() -> dict[str, str]:
+    queue = delivery.conf("QUEUE")
+    return {"queue": queue} if queue else {}
+
+
 def enqueue(ids: Iterable[int]) -> int:
     """Hand rows to the workers, one task each; returns how many were handed over.
 
@@ -37,16 +42,17 @@ def enqueue(ids: Iterable[int]) -> int:
     if not ids:
         return 0
     app = deliver_outbox_message.app
+    options = _queue()
     if app.conf.task_always_eager:
         for message_id in ids:
-            deliver_outbox_message.apply_async((message_id,))
+            deliver_outbox_message.apply_async((message_id,), **options)
         return len(ids)
     # The broker URL is read now (not cached with the app), and a refused connection fails at once.
     connection = app.connection_for_write(transport_options={"max_retries": 0}, connect_timeout=2)
     sent = 0
     with producers[connection].acquire(block=True, timeout=5) as producer:
         for message_id in ids:
-            deliver_outbox_message.apply_async((message_id,), producer=producer, retry=False)
+            deliver_outbox_message.apply_async((message_id,), producer=producer, retry=False, **options)
             sent += 1
     return sent
 
@@ -79,7 +85,7 @@ def send_due_digests() -> int:
 
     sent = 0
     for user_id in due_digests():
-        deliver_digest.delay(user_id)
+        deliver_digest.apply_async((user_id,), **_queue())
         sent += 1
     return sent
 
