@@ -65,17 +65,17 @@ def local_zone() -> ZoneInfo:
     return ZoneInfo(_conf().get("TIME_ZONE") or settings.TIME_ZONE)
 
 
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
+@lru_cache(maxsize=8)
+def _bounds(start: str, end: str) -> tuple[time, time]:
+    opening, closing = (time(*(int(part) for part in value.split(":"))) for value in (start, end))
+    if closing <= opening:
+        raise ValueError("ENGINE WORKDAY_END must be later than WORKDAY_START")
+    return opening, closing
 
 
 def workday_bounds() -> tuple[time, time]:
     """Opening and closing time of a working day, local wall-clock."""
-    start, end = _hhmm(_conf()["WORKDAY_START"]), _hhmm(_conf()["WORKDAY_END"])
-    if end <= start:
-        raise ValueError("ENGINE WORKDAY_END must be later than WORKDAY_START")
-    return start, end
+    return _bounds(_conf()["WORKDAY_START"], _conf()["WORKDAY_END"])
 
 
 def workday_seconds() -> int:
@@ -175,9 +175,9 @@ def public_holiday_name(day: date) -> str | None:
     return public_holidays(day.year).get(day)
 
 
-def _closed_days(year: int) -> frozenset[date]:
+def _closed_days(year: int, admin: _AdminDays | None = None) -> frozenset[date]:
     """Days of ``year`` that are holidays or closures, whatever their weekday."""
-    admin = _admin_days()
+    admin = admin or _admin_days()
     closed = admin.closed_by_year.get(year)
     if closed is None:
         days = {day for day in _public_holidays(year, _conf()["HOLIDAY_COUNTRY"]) if day not in admin.overrides}
@@ -186,6 +186,34 @@ def _closed_days(year: int) -> frozenset[date]:
         closed = frozenset(days)
         admin.closed_by_year[year] = closed
     return closed
+
+
+class _Calendar:
+    """One call's view of the settings and the administrator's days, read once rather than per day."""
+
+    __slots__ = ("weekend", "opening", "closing", "zone", "admin")
+
+    def __init__(self) -> None:
+        self.weekend = _weekend()
+        self.opening, self.closing = workday_bounds()
+        self.zone = local_zone()
+        self.admin = _admin_days()
+
+    def is_business_day(self, day: date) -> bool:
+        return day.isoweekday() not in self.weekend and day not in _closed_days(day.year, self.admin)
+
+    def next_business_day(self, day: date) -> date:
+        for _ in range(_MAX_SCAN_DAYS):
+            day += timedelta(days=1)
+            if self.is_business_day(day):
+                return day
+        raise ValueError("The business calendar has no working day: check ENGINE WEEKEND and closure days.")
+
+    def start_of(self, day: date) -> datetime:
+        return datetime.combine(day, self.opening, tzinfo=self.zone)
+
+    def end_of(self, day: date) -> datetime:
+        return datetime.combine(day, self.closing, tzinfo=self.zone)
 
 
 def holiday_name(day: date) -> str | None:
@@ -203,19 +231,12 @@ def holiday_name(day: date) -> str | None:
 
 def is_business_day(day: date) -> bool:
     """Not a weekend day, not a public holiday (as overridden), not a closure day."""
-    if day.isoweekday() in _weekend():
-        return False
-    return day not in _closed_days(day.year)
+    return _Calendar().is_business_day(day)
 
 
 def next_business_day(day: date) -> date:
     """The first business day strictly after ``day``."""
-    weekend = _weekend()
-    for _ in range(_MAX_SCAN_DAYS):
-        day += timedelta(days=1)
-        if day.isoweekday() not in weekend and day not in _closed_days(day.year):
-            return day
-    raise ValueError("The business calendar has no working day: check ENGINE WEEKEND and closure days.")
+    return _Calendar().next_business_day(day)
 
 
 # --- moments --------------------------------------------------------------------------------
@@ -237,8 +258,8 @@ def _seconds(start: datetime, end: datetime) -> int:
     return int(round((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()))
 
 
-def _plus(moment: datetime, seconds: int) -> datetime:
-    return (moment.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(local_zone())
+def _plus(moment: datetime, seconds: int, zone: ZoneInfo) -> datetime:
+    return (moment.astimezone(UTC) + timedelta(seconds=seconds)).astimezone(zone)
 
 
 def _require_aware(*moments: datetime) -> None:
@@ -258,15 +279,16 @@ def add_business_days(start: datetime, days: int) -> datetime:
     _require_aware(start)
     if days < 0:
         raise ValueError("days must not be negative")
-    local = start.astimezone(local_zone())
+    cal = _Calendar()
+    local = start.astimezone(cal.zone)
     day = local.date()
     if days == 0:
-        if is_business_day(day) and local < end_of_workday(day):
-            return end_of_workday(day)
-        return end_of_workday(next_business_day(day))
+        if cal.is_business_day(day) and local < cal.end_of(day):
+            return cal.end_of(day)
+        return cal.end_of(cal.next_business_day(day))
     for _ in range(days):
-        day = next_business_day(day)
-    return end_of_workday(day)
+        day = cal.next_business_day(day)
+    return cal.end_of(day)
 
 
 def business_days_between(start: datetime, end: datetime) -> int:
@@ -275,16 +297,12 @@ def business_days_between(start: datetime, end: datetime) -> int:
     The inverse of ``add_business_days``: ``business_days_between(s, add_business_days(s, n)) == n``.
     """
     _require_aware(start, end)
-    zone = local_zone()
-    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
-    if last <= first:
-        return 0
-    weekend = _weekend()
+    cal = _Calendar()
+    first, last = start.astimezone(cal.zone).date(), end.astimezone(cal.zone).date()
     count = 0
     day = first + timedelta(days=1)
     while day <= last:
-        if day.isoweekday() not in weekend and day not in _closed_days(day.year):
-            count += 1
+        count += cal.is_business_day(day)
         day += timedelta(days=1)
     return count
 
@@ -294,18 +312,20 @@ def business_seconds_between(start: datetime, end: datetime) -> int:
     _require_aware(start, end)
     if end <= start:
         return 0
-    zone = local_zone()
-    start, end = start.astimezone(zone), end.astimezone(zone)
-    weekend = _weekend()
+    cal = _Calendar()
+    start, end = start.astimezone(cal.zone), end.astimezone(cal.zone)
+    full_day = workday_seconds()
     total = 0
-    day = start.date()
-    last = end.date()
+    day, last = start.date(), end.date()
     while day <= last:
-        if day.isoweekday() not in weekend and day not in _closed_days(day.year):
-            open_at = max(start, start_of_workday(day))
-            close_at = min(end, end_of_workday(day))
-            if close_at > open_at:
-                total += _seconds(open_at, close_at)
+        if cal.is_business_day(day):
+            open_at, close_at = cal.start_of(day), cal.end_of(day)
+            if start <= open_at and close_at <= end and close_at.utcoffset() == open_at.utcoffset():
+                total += full_day  # a whole ordinary day: no need to subtract
+            else:
+                open_at, close_at = max(start, open_at), min(end, close_at)
+                if close_at > open_at:
+                    total += _seconds(open_at, close_at)
         day += timedelta(days=1)
     return total
 
@@ -318,19 +338,20 @@ def business_days_elapsed(start: datetime, end: datetime) -> float:
 def add_business_seconds(start: datetime, seconds: int) -> datetime:
     """The moment ``seconds`` of working time after ``start`` (``start`` itself for 0)."""
     _require_aware(start)
+    cal = _Calendar()
     remaining = max(0, int(seconds))
-    moment = start.astimezone(local_zone())
+    moment = start.astimezone(cal.zone)
     if remaining == 0:
         return moment
     day = moment.date()
     for _ in range(_MAX_SCAN_DAYS * 10):
-        if is_business_day(day):
-            open_at = max(moment, start_of_workday(day))
-            close_at = end_of_workday(day)
+        if cal.is_business_day(day):
+            open_at = max(moment, cal.start_of(day))
+            close_at = cal.end_of(day)
             available = _seconds(open_at, close_at) if close_at > open_at else 0
             if remaining <= available:
-                return _plus(open_at, remaining)
+                return _plus(open_at, remaining, cal.zone)
             remaining -= available
         day += timedelta(days=1)
-        moment = start_of_workday(day)
+        moment = cal.start_of(day)
     raise ValueError("The business calendar has no working day: check ENGINE WEEKEND and closure days.")

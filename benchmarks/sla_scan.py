@@ -1,0 +1,207 @@
+#!/usr/bin/env python
+"""SLA scan over many open clocks on PostgreSQL, against one raw UPDATE; business-day arithmetic speed.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python benchmarks/sla_scan.py [--clocks 10000]
+
+A third of the clocks are due for a warning, a third for a breach, a third untouched. The baseline is
+one raw ``UPDATE … WHERE due_at <= at`` over the same table, measured in the same run. Every timed
+run is rolled back, so each starts from the same state. It creates and drops its own database
+(``bench_sla_scan``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "bench_sla_scan"
+BEIRUT = ZoneInfo("Asia/Beirut")
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/dbname")
+    return url
+
+
+def _with_db(url: str, name: str) -> str:
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+def _admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _timed(func, repeats: int) -> tuple[float, object]:
+    """Median seconds of ``func`` over ``repeats`` runs, each in a transaction rolled back afterwards."""
+    from django.db import transaction
+
+    times, result = [], None
+    for _ in range(repeats):
+        try:
+            with transaction.atomic():
+                started = time.perf_counter()
+                result = func()
+                times.append(time.perf_counter() - started)
+                raise _Rollback
+        except _Rollback:
+            pass
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clocks", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+
+    base_url = _database_url()
+    _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    _admin(base_url, f'CREATE DATABASE "{BENCH_DB}"')
+    os.environ["DATABASE_URL"] = _with_db(base_url, BENCH_DB)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.pop("REDIS_URL", None)
+    # One outbox row per event (no per-recipient expansion) and no dispatch: the scan's own cost.
+    os.environ["ENGINE_OUTBOX_ROUTER"] = "engine.outbox.default_router"
+    os.environ["ENGINE_OUTBOX_DISPATCHER"] = ""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    print(f"Migrating {BENCH_DB} ...", flush=True)
+    call_command("migrate", verbosity=0)
+    try:
+        run(args)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def run(args: argparse.Namespace) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from engine import calendar, sla
+    from engine.models import SlaClock, SlaPolicy
+
+    policy = SlaPolicy.objects.create(flow="sample.ticket", state="open", allowance_days=5, owner="staff")
+    at = datetime(2026, 11, 27, 16, tzinfo=BEIRUT)
+    started = datetime(2026, 11, 20, 11, tzinfo=BEIRUT)
+    clocks = []
+    for n in range(args.clocks):
+        kind = n % 3  # 0: breach, 1: warning, 2: neither
+        due = at - timedelta(minutes=1) if kind == 0 else at + timedelta(days=3)
+        warn = at - timedelta(hours=1) if kind in (0, 1) else at + timedelta(days=2)
+        clocks.append(
+            SlaClock(
+                case_type="sample.ticket",
+                case_id=n + 1,
+                case_reference=f"TCK-2026-{n + 1:05d}",
+                policy=policy,
+                state="open",
+                owner="staff",
+                started_at=started,
+                running_since=started,
+                allowance_seconds=45 * 3600,
+                warn_at=warn,
+                due_at=due,
+            )
+        )
+    SlaClock.objects.bulk_create(clocks, batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE engine_slaclock")
+    print(f"{args.clocks} open clocks; scanning as of {at.isoformat()}", flush=True)
+
+    def raw_update() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE engine_slaclock SET status = 'breached', breached_at = %s "
+                "WHERE stopped_at IS NULL AND paused_at IS NULL AND due_at <= %s",
+                [at, at],
+            )
+            return cursor.rowcount
+
+    def full_scan() -> sla.ScanResult:
+        return sla.scan(at)
+
+    def counted_scan() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            sla.scan(at)
+        return [query["sql"].split(" ", 1)[0] for query in captured.captured_queries]
+
+    def marking_only() -> sla.ScanResult:
+        # The two rule UPDATEs and the policy read, without building and inserting outbox rows.
+        from engine import outbox
+
+        emit, outbox.emit = outbox.emit, lambda events: []
+        try:
+            return sla.scan(at)
+        finally:
+            outbox.emit = emit
+
+    raw_seconds, raw_rows = _timed(raw_update, args.repeats)
+    scan_seconds, result = _timed(full_scan, args.repeats)
+    marking_seconds, _ = _timed(marking_only, args.repeats)
+    _, statements = _timed(counted_scan, 1)
+    queries = f"{len(statements)} statements: {' '.join(statements)}"
+
+    # A second scan right after the first: nothing left to do.
+    def scan_twice() -> tuple[sla.ScanResult, float]:
+        sla.scan(at)
+        begin = time.perf_counter()
+        again = sla.scan(at)
+        return again, time.perf_counter() - begin
+
+    _, (again, again_seconds) = _timed(scan_twice, 1)
+    print(f"raw UPDATE (baseline):     {raw_seconds * 1000:8.1f} ms  ({raw_rows} rows)")
+    print(
+        f"sla.scan():                {scan_seconds * 1000:8.1f} ms  ({result.warned} warned, {result.breached} "
+        f"breached, {result.escalated} escalated)  ratio {scan_seconds / raw_seconds:.1f}x"
+    )
+    print(f"  of which marking only:    {marking_seconds * 1000:8.1f} ms  ratio {marking_seconds / raw_seconds:.1f}x")
+    print(f"  {queries}")
+    print(f"second scan (idempotent):  {again_seconds * 1000:8.1f} ms  ({again.warned + again.breached} changes)")
+
+    # Business-day arithmetic, warm caches (what on_transition and the clock views pay).
+    calendar.is_business_day(at.date())
+    samples = [started + timedelta(hours=7 * n + 3) for n in range(500)]
+    cases = [
+        ("add_business_days(+10)", lambda s: calendar.add_business_days(s, 10)),
+        ("business_seconds_between(30 days)", lambda s: calendar.business_seconds_between(s, s + timedelta(days=30))),
+        ("add_business_seconds(45 h)", lambda s: calendar.add_business_seconds(s, 45 * 3600)),
+        ("business_days_between(1 year)", lambda s: calendar.business_days_between(s, s + timedelta(days=365))),
+    ]
+    for label, func in cases:
+        loops = 4
+        begin = time.perf_counter()
+        for _ in range(loops):
+            for sample in samples:
+                func(sample)
+        per_call = (time.perf_counter() - begin) / (loops * len(samples))
+        print(f"{label:36s} {per_call * 1e6:8.1f} µs/call")
+
+
+if __name__ == "__main__":
+    main()
