@@ -13,6 +13,7 @@ coming back to a state whose clock was paused is one SELECT and one UPDATE.
 from __future__ import annotations
 
 import threading
+import time as time_module
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -33,23 +35,58 @@ from .models import SlaClock, SlaPolicy
 _policy_lock = threading.Lock()
 _policies: dict[tuple[str, str], SlaPolicy] | None = None
 _resume_sources_cache: dict[tuple[type, str], frozenset[str]] = {}
+# Like the calendar: other processes learn of an edited policy through a generation number in
+# Django's cache (checked every few seconds), and reload anyway after a while.
+_POLICY_GENERATION_KEY = "engine:sla:policies:generation"
+_RECHECK_SECONDS = 5.0
+_RELOAD_SECONDS = 300.0
+_policy_state: dict[str, Any] = {"generation": None, "checked_at": 0.0, "loaded_at": 0.0}
 
 Status = SlaClock.Status
 
 
-def invalidate_policies() -> None:
-    """Forget cached policies (called when an administrator edits them)."""
+def forget_policies() -> None:
+    """Drop this process's cached policies (no database or cache access)."""
     global _policies
     with _policy_lock:
         _policies = None
 
 
+def invalidate_policies() -> None:
+    """Forget cached policies (called when an administrator edits them), here and, after commit, everywhere."""
+    forget_policies()
+    transaction.on_commit(_bump_policy_generation)
+
+
+def _bump_policy_generation() -> None:
+    forget_policies()
+    try:
+        cache.set(_POLICY_GENERATION_KEY, time_module.time_ns(), timeout=None)
+    except Exception:  # noqa: BLE001  (a cache outage must not undo an administrator's save)
+        pass
+
+
+def _policy_generation() -> Any:
+    try:
+        return cache.get(_POLICY_GENERATION_KEY)
+    except Exception:  # noqa: BLE001  (fall back to the time-based reload)
+        return _policy_state["generation"]
+
+
 def policy_for(case_type: str, state: str) -> SlaPolicy | None:
     """The active policy for ``state`` of ``case_type`` (cached), or None."""
     global _policies
+    now = time_module.monotonic()
     with _policy_lock:
+        if _policies is not None and now - _policy_state["checked_at"] > _RECHECK_SECONDS:
+            _policy_state["checked_at"] = now
+            stale = now - _policy_state["loaded_at"] > _RELOAD_SECONDS
+            if stale or _policy_generation() != _policy_state["generation"]:
+                _policies = None
         if _policies is None:
+            _policy_state["generation"] = _policy_generation()
             _policies = {(p.flow, p.state): p for p in SlaPolicy.objects.filter(active=True)}
+            _policy_state["loaded_at"] = _policy_state["checked_at"] = now
         return _policies.get((case_type, state))
 
 

@@ -72,10 +72,10 @@ def _fresh_engine_caches():
     from engine import calendar, sla
 
     calendar.forget_cached()
-    sla.invalidate_policies()
+    sla.forget_policies()
     yield
     calendar.forget_cached()
-    sla.invalidate_policies()
+    sla.forget_policies()
 
 
 @pytest.fixture

@@ -446,3 +446,30 @@ def test_sla_scan_command_line_exit_status_and_message(capsys):
         execute_from_command_line(["manage.py", "sla_scan", "--at", "31/12/2026"])
     assert caught.value.code == 2
     assert "31/12/2026" in capsys.readouterr().err
+
+
+def test_a_policy_edited_in_another_process_is_seen_through_the_shared_generation(policies, monkeypatch):
+    from django.core.cache import cache
+
+    # given this process has the policies cached
+    assert sla.policy_for("sample.ticket", "open").allowance_days == 5
+    # when another process changes one (no signal here) and bumps the shared generation
+    SlaPolicy.objects.filter(pk=policies["open"].pk).update(allowance_days=3)
+    assert sla.policy_for("sample.ticket", "open").allowance_days == 5, "still cached: nothing told this process"
+    cache.set(sla._POLICY_GENERATION_KEY, "another-process")
+    monkeypatch.setattr(sla, "_RECHECK_SECONDS", 0.0)
+    # then this process reloads on its next look
+    assert sla.policy_for("sample.ticket", "open").allowance_days == 3
+
+
+def test_policy_invalidation_reaches_other_processes_only_after_commit(policies, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    before = cache.get(sla._POLICY_GENERATION_KEY)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        policies["open"].allowance_days = 4
+        policies["open"].save()
+        assert cache.get(sla._POLICY_GENERATION_KEY) == before
+    for callback in callbacks:
+        callback()
+    assert cache.get(sla._POLICY_GENERATION_KEY) != before
