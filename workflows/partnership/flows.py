@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import lazy
+from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import State
 
@@ -74,6 +76,14 @@ auditor = Role("auditor", _("an auditor"), lambda flow, user: "auditor" in user_
 # --- guards (charter rules) -------------------------------------------------------------------
 
 
+def _join(labels: list[Any]) -> str:
+    return "، ".join(str(label) for label in labels) if get_language_bidi() else ", ".join(map(str, labels))
+
+
+# Field names in a reason are translated when the reason is shown, in the reader's language.
+lazy_join = lazy(_join, str)
+
+
 def organization_active(flow: RequestFlow) -> Reason | None:
     if not flow.case.requesting_organization.active:
         return Reason(
@@ -112,7 +122,7 @@ def counterpart_on_other_side(flow: RequestFlow) -> Reason | None:
 def required_fields_present(flow: RequestFlow) -> Reason | None:
     case = flow.case
     missing = [
-        str(label)
+        label
         for name, label in (("title", _("title")), ("summary", _("summary")))
         if not str(getattr(case, name) or "").strip()
     ]
@@ -121,7 +131,7 @@ def required_fields_present(flow: RequestFlow) -> Reason | None:
             "required_fields_missing",
             _("These fields are required before submitting: %(fields)s."),
             article=charter.SCOPE,
-            params={"fields": ", ".join(missing)},
+            params={"fields": lazy_join(missing)},
         )
     if case.period_start and case.period_end and case.period_end < case.period_start:
         return Reason("period_invalid", _("The proposed period ends before it starts."), article=charter.SCOPE)
@@ -288,13 +298,13 @@ def harvesting_complete(flow: RequestFlow) -> Reason | None:
         "contribution": _("contribution of the dialogue"),
         "evidence": _("evidence"),
     }
-    missing = [str(labels[name]) for name in HARVESTING_FIELDS if not str(flow.data.get(name) or "").strip()]
+    missing = [labels[name] for name in HARVESTING_FIELDS if not str(flow.data.get(name) or "").strip()]
     if missing:
         return Reason(
             "harvesting_incomplete",
             _("Complete the outcome-harvesting fields: %(fields)s."),
             article=charter.OUTCOMES_AND_FOLLOW_UP,
-            params={"fields": ", ".join(missing)},
+            params={"fields": lazy_join(missing)},
         )
     return None
 
@@ -677,7 +687,9 @@ class RequestFlow(Flow):
     )
     def reopen(self, *, reason: str, target_state: str = "") -> dict[str, Any]:
         self.case.closed_at = None
-        if target_state == OUTCOME_DOCUMENTED or (not target_state and not ActionItem.objects.filter(request=self.case).exists()):
+        if target_state == OUTCOME_DOCUMENTED or (
+            not target_state and not ActionItem.objects.filter(request=self.case).exists()
+        ):
             # The declared target is follow_up; a case closed straight from its outcome goes back there.
             self.case.state = OUTCOME_DOCUMENTED
         return {"reopened_at": self.case.state}

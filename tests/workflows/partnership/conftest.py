@@ -165,8 +165,9 @@ def walk(world: World, request: DialogueRequest, to: str) -> DialogueRequest:
         elif state == "submitted":
             services.request_accept(request=request, actor=world.secretariat)
         elif state == "in_committee":
-            for member in (world.gov[0], world.cso_seats[1], world.gov[1]):
-                if request.state == "in_committee":
+            for member in (world.gov[0], world.cso_seats[1], world.gov[1], world.chair):
+                voted = request.votes.filter(member=member, round=request.vote_round).exists()
+                if request.state == "in_committee" and not voted:
                     services.vote_cast(request=request, actor=member, decision="approve")
         elif state == "approved":
             services.meeting_schedule(request=request, actor=world.secretariat, data=meeting_data())
@@ -185,7 +186,7 @@ def walk(world: World, request: DialogueRequest, to: str) -> DialogueRequest:
             if request.minutes_confirmed_at is None:
                 services.minutes_confirm(request=request, actor=world.cso_coordinator)
                 services.minutes_confirm(request=request, actor=world.ministry_coordinator)
-            elif to == "closed":
+            elif to == "closed" and not request.action_items.exists():
                 services.request_close(request=request, actor=world.secretariat)
             else:
                 services.request_follow_up_start(request=request, actor=world.secretariat)
