@@ -488,9 +488,13 @@ def _run_breach_transition(row: dict, name: str, at: datetime, result: ScanResul
             case,
             name,
             actor=None,
-            occurred_at=at,
+            # As of the scan's time, but never before the case's last change: history stays in order.
+            occurred_at=max(at, case.updated_at),
             audit_data={"sla_clock": row["id"], "sla_due_at": row["due_at"]},
         )
+    except errors.TransitionNotAllowedError:
+        # Someone moved the case on between the breach and now: nothing left to do.
+        return False
     except (errors.EngineError, model.DoesNotExist) as exc:
         result.errors.append(f"{row['case_reference']}: {name}: {exc}")
         return False

@@ -473,3 +473,16 @@ def test_policy_invalidation_reaches_other_processes_only_after_commit(policies,
     for callback in callbacks:
         callback()
     assert cache.get(sla._POLICY_GENERATION_KEY) != before
+
+
+def test_a_back_filled_breach_transition_never_predates_the_cases_last_change(policies, ticket, staff):
+    opened(ticket, staff)
+    engine.run(ticket, "ask", actor=staff, data={"note": "?"}, occurred_at=beirut(2026, 11, 24, 10))
+    # given the case was last touched on Thursday 10 Dec, after its waiting clock fell due (Tue 8 Dec)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=beirut(2026, 12, 10, 9))
+    # when a back-fill scans as of Wednesday 9 Dec
+    result = sla.scan(beirut(2026, 12, 9, 12))
+    # then the expiry is recorded at the last change, keeping the history in order
+    assert result.transitioned == 1
+    event = AuditEvent.objects.filter(case_id=ticket.pk, action="expire").get()
+    assert event.occurred_at == beirut(2026, 12, 10, 9)
