@@ -71,6 +71,9 @@ secretariat = Role("secretariat", _("the secretariat"), lambda flow, user: is_se
 committee_member = Role("committee_member", _("a committee member without a conflict"), _is_committee_member)
 chair = Role("chair", _("the committee chair"), _is_chair)
 auditor = Role("auditor", _("an auditor"), lambda flow, user: "auditor" in user_access(user).roles)
+# Admits no one: transitions the platform runs by itself (votes settled, deadlines passed) name it,
+# so a person asking why they cannot run one reads who does.
+automatic = Role("system", _("the platform itself"), lambda flow, user: False)
 
 
 # --- guards (charter rules) -------------------------------------------------------------------
@@ -438,7 +441,7 @@ class RequestFlow(Flow):
     def provide_info(self, *, message: str) -> None:
         """The answer goes back to the secretariat; its triage clock resumes."""
 
-    @transition(state, source=INFO_REQUESTED, target=LAPSED, label=_("Lapse"), system=True)
+    @transition(state, source=INFO_REQUESTED, target=LAPSED, label=_("Lapse"), roles=[automatic], system=True)
     def lapse(self) -> None:
         """The requester did not answer the information request in time."""
 
@@ -477,6 +480,7 @@ class RequestFlow(Flow):
         source=IN_COMMITTEE,
         target=APPROVED,
         label=_("Approve"),
+        roles=[automatic],
         guards=[_decision_guard(committee.APPROVE)],
         system=True,
     )
@@ -488,6 +492,7 @@ class RequestFlow(Flow):
         source=IN_COMMITTEE,
         target=REJECTED,
         label=_("Reject"),
+        roles=[automatic],
         guards=[_decision_guard(committee.REJECT), reject_votes_reasoned],
         system=True,
     )
@@ -627,6 +632,7 @@ class RequestFlow(Flow):
         source=OUTCOME_DOCUMENTED,
         target=OUTCOME_DOCUMENTED,
         label=_("Confirm the minutes by silence"),
+        roles=[automatic],
         guards=[minutes_open_for_confirmation],
         system=True,
         description=_("The confirmation period passed without objection: silence is consent."),

@@ -502,3 +502,25 @@ def test_every_state_is_reachable_and_labelled():
         "decide", "schedule_meeting", "reschedule_meeting", "cancel_meeting", "record_meeting", "document_outcome",
         "confirm_minutes", "start_follow_up", "close", "reopen", "lapse",
     }  # fmt: skip
+
+
+def test_system_transitions_tell_people_who_runs_them(partnership_world):
+    w = partnership_world
+    request = walk(w, draft(w), "in_committee")
+    with override("en"):
+        options = {o.name: o for o in engine.available_transitions(request, w.chair)}
+        assert options["approve"].as_dict()["reasons"][0]["message"] == "Only the platform itself may do this."
+
+
+def test_reading_a_restricted_outcome_is_audited_and_kept_from_outsiders(partnership_world):
+    w = partnership_world
+    request = walk(w, draft(w), "meeting_held")
+    data = outcome_data(visibility="restricted", restriction_reason="Draft law under negotiation.")
+    services.outcome_document(request=request, actor=w.secretariat, data=data)
+    request = DialogueRequest.objects.get(pk=request.pk)
+    assert services.outcome_read_restricted(request=request, actor=w.auditor).summary
+    event = AuditEvent.objects.filter(case_id=request.pk).order_by("-seq").first()
+    assert (event.action, event.actor_id) == ("restricted_read", w.auditor.pk)
+    assert not OutboxMessage.objects.filter(case_id=request.pk, event="restricted_read").exists()
+    with pytest.raises(NotPermitted):
+        services.outcome_read_restricted(request=request, actor=w.other_cso_coordinator)

@@ -6,6 +6,7 @@ from .actions import action_item_create, action_item_update, action_update_add
 from .attachments import attachment_add, attachment_validate
 from .committee import committee_settle, conflict_declare, vote_cast
 from .meetings import meeting_ics
+from .outcomes import outcome_read_restricted
 from .requests import (
     meeting_cancel,
     meeting_record,
@@ -44,6 +45,7 @@ __all__ = [
     "meeting_schedule",
     "minutes_confirm",
     "outcome_document",
+    "outcome_read_restricted",
     "request_accept",
     "request_appeal",
     "request_close",
