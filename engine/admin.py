@@ -32,6 +32,39 @@ from .models import (
     SlaClock,
     SlaPolicy,
 )
+from .tasks import sla_recompute_task
+
+
+def _recompute_deadlines_after_commit(days: list[date | None]) -> None:
+    """Running clocks whose deadlines span a changed day move with it (in a worker, after commit)."""
+    changed = [day for day in days if day is not None]
+    if changed:
+        since = min(changed).isoformat()
+        transaction.on_commit(lambda: sla_recompute_task.delay(since))
+
+
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Saving or deleting a calendar day moves the deadlines it touches."""
+
+    date_fields: tuple[str, ...] = ()
+
+    def _days(self, obj: Any) -> list[date | None]:
+        return [getattr(obj, name) for name in self.date_fields]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        before = self._days(type(obj).objects.get(pk=obj.pk)) if change and obj.pk else []
+        super().save_model(request, obj, form, change)
+        _recompute_deadlines_after_commit(before + self._days(obj))
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        days = self._days(obj)
+        super().delete_model(request, obj)
+        _recompute_deadlines_after_commit(days)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        days = [day for obj in queryset for day in self._days(obj)]
+        super().delete_queryset(request, queryset)
+        _recompute_deadlines_after_commit(days)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -55,7 +88,8 @@ def _pretty_json(value: Any) -> str:
 
 
 @admin.register(ClosureDay)
-class ClosureDayAdmin(admin.ModelAdmin):
+class ClosureDayAdmin(CalendarDayAdmin):
+    date_fields = ("date",)
     list_display = ("date", "weekday", "reason")
     search_fields = ("reason",)
     date_hierarchy = "date"
@@ -106,7 +140,8 @@ class HolidayOverrideForm(forms.ModelForm):
 
 
 @admin.register(HolidayOverride)
-class HolidayOverrideAdmin(admin.ModelAdmin):
+class HolidayOverrideAdmin(CalendarDayAdmin):
+    date_fields = ("estimated_date", "actual_date")
     form = HolidayOverrideForm
     list_display = ("estimated_date", "holiday", "actual_date_or_cancelled", "reason")
     search_fields = ("reason",)

@@ -17,7 +17,7 @@ import time as time_module
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -228,6 +228,34 @@ def on_transition(case: Any, flow_cls: Any, spec: Any, from_state: str, to_state
 def clocks_for(case: Any) -> list[SlaClock]:
     """Every clock of ``case``, oldest first."""
     return list(SlaClock.objects.filter(case_type=case.case_type(), case_id=case.pk).order_by("started_at", "id"))
+
+
+def recompute_due_dates(since: date) -> int:
+    """Move the warning and due times of running clocks after the calendar changed on ``since`` or later.
+
+    An administrator closing a day (a strike) or moving a holiday shifts the deadlines that span it;
+    clocks already breached keep their breach. Returns how many clocks moved. Paused clocks need
+    nothing: their times are recomputed when they resume.
+    """
+    calendar.forget_cached()  # in a worker, do not wait for the shared generation check
+    start = datetime.combine(since, time(0, 0), tzinfo=calendar.local_zone())
+    clocks = (
+        SlaClock.objects.filter(stopped_at__isnull=True, paused_at__isnull=True, due_at__gte=start)
+        .exclude(status=Status.BREACHED)
+        .select_related("policy")
+        .order_by("id")
+    )
+    changed = []
+    for clock in clocks.iterator(chunk_size=2000):
+        since_resume = clock.running_since or clock.started_at
+        warn_total = int(clock.allowance_seconds * _warning_ratio(clock.policy))
+        due_at = calendar.add_business_seconds(since_resume, max(0, clock.allowance_seconds - clock.consumed_seconds))
+        warn_at = calendar.add_business_seconds(since_resume, max(0, warn_total - clock.consumed_seconds))
+        if (due_at, warn_at) != (clock.due_at, clock.warn_at):
+            clock.due_at, clock.warn_at = due_at, warn_at
+            changed.append(clock)
+    SlaClock.objects.bulk_update(changed, ["due_at", "warn_at"], batch_size=500)
+    return len(changed)
 
 
 # --- reading clocks -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from celery import shared_task
@@ -18,3 +19,9 @@ def sla_scan_task(at: str | None = None) -> dict[str, Any]:
     """
     moment = sla.parse_as_of(at) if at else None
     return sla.scan(moment).as_dict()
+
+
+@shared_task(name="engine.tasks.sla_recompute_task")
+def sla_recompute_task(since: str) -> int:
+    """Move running clocks' deadlines after the calendar changed on ``since`` (ISO date) or later."""
+    return sla.recompute_due_dates(date.fromisoformat(since))

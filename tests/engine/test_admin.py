@@ -251,3 +251,22 @@ def test_new_policy_starts_from_the_configured_warning_ratio(settings):
 def test_a_policy_with_clocks_cannot_be_deleted(client_boss, world):
     policy = SlaPolicy.objects.get(flow="sample.ticket")
     assert client_boss.get(_url(SlaPolicy, "delete", policy.pk)).status_code == 403
+
+
+def test_closure_day_saved_in_the_admin_moves_running_deadlines(client_boss, world, django_capture_on_commit_callbacks):
+    clock = SlaClock.objects.get(case_id=world.pk)
+    # the world's ticket was opened Fri 20 Nov 11:00, before Mon 23 was closed: due Fri 27 Nov 16:00
+    assert clock.due_at == datetime(2026, 11, 27, 16, tzinfo=BEIRUT)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_boss.post(_url(ClosureDay, "add"), {"date": "2026-11-26", "reason": "Storm"})
+    assert response.status_code == 302
+    clock.refresh_from_db()
+    # saving a day recomputes from that day on, with every closure: Mon 23 and Thu 26 closed,
+    # so 45 h = Fri 5 h + Tue, Wed, Fri 27, Mon 30, Tue 1 Dec → Tue 1 Dec 16:00
+    assert clock.due_at == datetime(2026, 12, 1, 16, tzinfo=BEIRUT)
+    # and removing Thursday's closure moves the deadline back a day (Monday's stays)
+    closure = ClosureDay.objects.get(date=date(2026, 11, 26))
+    with django_capture_on_commit_callbacks(execute=True):
+        client_boss.post(_url(ClosureDay, "delete", closure.pk), {"post": "yes"})
+    clock.refresh_from_db()
+    assert clock.due_at == datetime(2026, 11, 30, 16, tzinfo=BEIRUT)

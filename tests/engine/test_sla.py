@@ -486,3 +486,27 @@ def test_a_back_filled_breach_transition_never_predates_the_cases_last_change(po
     assert result.transitioned == 1
     event = AuditEvent.objects.filter(case_id=ticket.pk, action="expire").get()
     assert event.occurred_at == beirut(2026, 12, 10, 9)
+
+
+def test_a_closure_day_added_later_moves_running_deadlines(policies, ticket, staff):
+    from datetime import date
+
+    from engine.models import ClosureDay
+
+    clock = opened(ticket, staff)
+    other = engine.create_case(Ticket, actor=staff, title="Old", owner=staff)
+    breached = opened(other, staff, at=beirut(2026, 11, 2, 9))
+    sla.scan(beirut(2026, 11, 20, 12))
+    # when Monday 23 Nov is declared closed (a strike) after the clock started
+    ClosureDay.objects.create(date=date(2026, 11, 23), reason="Strike")
+    moved = sla.recompute_due_dates(date(2026, 11, 23))
+    # then the 45 working hours skip Monday: Fri 5 h, Tue–Fri 32 h, Mon 30 Nov 8 h → Mon 30 Nov 16:00,
+    # and 33.75 h: Fri 5 h + Tue–Thu 24 h + Fri 27 08:00 + 4.75 h = 12:45
+    clock.refresh_from_db()
+    assert moved == 1
+    assert (clock.due_at, clock.warn_at) == (beirut(2026, 11, 30, 16), beirut(2026, 11, 27, 12, 45))
+    # and a clock already breached keeps its breach and its due time
+    breached.refresh_from_db()
+    assert breached.status == "breached" and breached.due_at == beirut(2026, 11, 9, 16)
+    # and recomputing again changes nothing
+    assert sla.recompute_due_dates(date(2026, 11, 23)) == 0
