@@ -389,7 +389,7 @@ class _Verifier:
         with _streaming_reads():
             for case_type in _case_types():
                 flow = flows.get(case_type)
-                self.case_type(case_type, flow.model if flow is not None else None)
+                self.case_type(case_type, getattr(flow, "model", None))
         self.settle_suspects()
         for chain_id in sorted(self.unseen):
             case_type, _sep, case_id = chain_id.rpartition(":")

@@ -118,7 +118,7 @@ class SignatureCheck:
 
 
 def key_path() -> Path:
-    return Path(settings.ENGINE["CHECKPOINT_KEY_PATH"])
+    return Path(str(settings.ENGINE["CHECKPOINT_KEY_PATH"]))
 
 
 def _raw(public_key: Ed25519PublicKey) -> bytes:
@@ -156,14 +156,14 @@ def load_or_create_signing_key(path: Path | None = None) -> tuple[Ed25519Private
             handle.write(pem)
         return key, True
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
         raise CheckpointError(
             "key_unreadable", _("Cannot read the signing key %(path)s: %(error)s") % {"path": path, "error": exc}
         ) from exc
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise CheckpointError("key_unreadable", _("The signing key %(path)s is not an Ed25519 key.") % {"path": path})
-    return key, False
+    return loaded, False
 
 
 def load_public_key(value: str) -> Ed25519PublicKey:
@@ -225,7 +225,7 @@ def sign_heads(
 
 def _default_path(document: dict[str, Any]) -> Path:
     moment = document["created_at"].replace("-", "").replace(":", "")[:15]
-    return Path(settings.ENGINE["CHECKPOINT_DIR"]) / f"checkpoint-{moment}Z-{document['digest'][:12]}.json"
+    return Path(str(settings.ENGINE["CHECKPOINT_DIR"])) / f"checkpoint-{moment}Z-{document['digest'][:12]}.json"
 
 
 def write_document(document: dict[str, Any], path: Path) -> None:

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from .audit import PROGRESS_EVERY, CaseFailure, ChainCheck, ProgressCallback, VerifyReport, _utc_iso, canonical
+from .audit import PROGRESS_EVERY, CaseFailure, ChainCheck, ProgressCallback, VerifyReport, _utc_iso
 from .models import AuditEvent
 
 HASHED_FIELDS = (
@@ -156,7 +156,7 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return canonical(value).decode()
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value

@@ -329,3 +329,10 @@ def test_public_key_option_needs_a_checkpoint():
 
 def test_latest_public_checkpoint_is_none_before_any_signing():
     assert latest_public_checkpoint() is None
+
+
+def test_the_public_key_can_be_printed_for_publication(tickets, signing):
+    _path, document = sign(signing)
+    out = io.StringIO()
+    call_command("audit_checkpoint", "--show-public-key", stdout=out, stderr=io.StringIO())
+    assert out.getvalue() == document["public_key"]

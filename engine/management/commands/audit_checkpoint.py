@@ -23,6 +23,7 @@ from .audit_verify import EXIT_BAD_INPUT, EXIT_BROKEN, TerminalProgress, what_to
 
 
 class Command(BaseCommand):
+    # Evaluated once, in the language active when the command loads (argparse needs a str).
     help = _(
         "Verify every audit chain, then sign the set of chain heads with the Ed25519 key in "
         "ENGINE['CHECKPOINT_KEY_PATH'] (created when missing). The checkpoint is stored and written "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from .audit_verify import EXIT_BAD_INPUT
 
 
 class Command(BaseCommand):
+    # Evaluated once, in the language active when the command loads (argparse needs a str).
     help = _(
         "Export audit events with every chain field (seq, time, actor, role, action, states, data, IP, "
         "user agent, previous hash, hash). A complete JSON Lines export can be re-verified without the "
@@ -40,7 +41,7 @@ class Command(BaseCommand):
         rows = iter_rows(events)
         if not options["output"]:
             # Straight to the real stream: the data must not pass through the command's styling.
-            stream = self.stdout._out if hasattr(self.stdout, "_out") else sys.stdout
+            stream: IO[str] = getattr(self.stdout, "_out", sys.stdout)
             try:
                 (write_csv if fmt == "csv" else write_jsonl)(rows, stream)
                 stream.flush()

@@ -38,7 +38,9 @@ class TerminalProgress:
             return
         self.shown_at = now
         rate = done / max(now - self.started, 1e-6)
-        count = f"{done:,}" if self.total is None else f"{done:,} / {self.total:,}"
+        count = f"{done:,}"
+        if self.total:
+            count += f" / {self.total:,} ({min(done * 100 // self.total, 100)}%)"
         self.stream.write(f"\r{count} {self.noun} · {rate:,.0f}/s\x1b[K", ending="")
         self.stream.flush()
         self.shown = True
@@ -80,6 +82,7 @@ def what_to_do_next() -> list[str]:
 
 
 class Command(BaseCommand):
+    # Evaluated once, in the language active when the command loads (argparse needs a str).
     help = _(
         "Recompute every audit hash chain and check that each case's state and chain head match its "
         "history. Exit status 0 when all is intact, 1 when something is broken (the first broken event "
