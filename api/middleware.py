@@ -28,6 +28,10 @@ API_PREFIX = "/api/"
 _STATUS_CODES = {400: "invalid", 403: "not_permitted", 404: "not_found", 405: "method_not_allowed", 500: "server_error"}
 
 
+#: What an error page says beyond its body, kept when the body is replaced by JSON.
+_KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After", "Vary")
+
+
 def is_api_request(request: HttpRequest) -> bool:
     return request.path_info.startswith(API_PREFIX)
 
@@ -45,7 +49,11 @@ class ApiMiddleware:
         response = self.get_response(request)
         content_type = response.get("Content-Type", "")
         if response.status_code in _STATUS_CODES and "json" not in content_type:
-            response = json_error(request, _STATUS_CODES[response.status_code], response.status_code)
+            replacement = json_error(request, _STATUS_CODES[response.status_code], response.status_code)
+            for header in _KEPT_HEADERS:
+                if header in response:
+                    replacement[header] = response[header]
+            response = replacement
         patch_vary_headers(response, ("Accept-Language",))
         return response
 

@@ -61,6 +61,10 @@ class SafeJSONParser(JSONParser):
                 _("The request body is too large."),
                 status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
-        data = super().parse(stream, media_type, parser_context)
-        _check(data)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+            _check(data)
+        except RecursionError:
+            # JSON nested deeper than Python's recursion limit ("[[[[...").
+            raise ApiError("malformed", _("The request body is nested too deeply.")) from None
         return data

@@ -19,6 +19,8 @@ class ApiView(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [SafeJSONParser]
     schema = ApiAutoSchema()
+    # OPTIONS answers 405: DRF's metadata would describe (and needs) serializers the views do not declare.
+    metadata_class = None
     #: True for endpoints anyone may call (no 401/403 in their schema)
     public = False
 

@@ -7,9 +7,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -57,6 +56,11 @@ REQUEST_EXAMPLE = {
     "requesting_organization": 3,
     "counterpart_organizations": [7],
 }
+
+
+def query(request: Request) -> dict[str, str]:
+    """Query parameters as a plain dict, so an empty value (``?state=``) is refused, not ignored."""
+    return request.query_params.dict()
 
 
 # --- reads shared by the views -------------------------------------------------------------------
@@ -157,7 +161,7 @@ class OrganizationListView(GenericApiView):
     )
     def get(self, request: Request) -> Response:
         """Active member organizations; `side` is `public` or `civil`."""
-        filters = OrganizationFilterSerializer(data=request.query_params)
+        filters = OrganizationFilterSerializer(data=query(request))
         filters.is_valid(raise_exception=True)
         queryset = Organization.objects.filter(active=True).order_by("name", "id")
         if side := filters.validated_data.get("side"):
@@ -192,7 +196,7 @@ class RequestListView(GenericApiView):
     )
     def get(self, request: Request) -> Response:
         """The requests the caller may see, newest first."""
-        filters = RequestFilterSerializer(data=request.query_params)
+        filters = RequestFilterSerializer(data=query(request))
         filters.is_valid(raise_exception=True)
         wanted = filters.validated_data
         queryset = with_rows(access.visible_requests(request.user))
@@ -323,18 +327,10 @@ class ConflictView(ApiView):
 # --- the meeting as iCalendar ---------------------------------------------------------------------------
 
 
-class ICalendarRenderer(BaseRenderer):
-    media_type = "text/calendar"
-    format = "ics"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        # Only errors reach a renderer here (the calendar itself is a ready HttpResponse).
-        return JSONRenderer().render(data)
-
-
 class MeetingIcsView(ApiView):
-    renderer_classes = [JSONRenderer, ICalendarRenderer]
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The calendar is always iCalendar and errors always JSON, whatever Accept or ?format= says.
+        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
         operation_id="request_meeting_ics",
@@ -358,6 +354,9 @@ class MeetingIcsView(ApiView):
 
 
 # --- follow-up actions ---------------------------------------------------------------------------------
+
+
+ACTION_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The action item's id.")
 
 
 def action_queryset() -> QuerySet[ActionItem]:
@@ -414,13 +413,16 @@ class ActionDetailView(ApiView):
             raise ApiError("not_found", status_code=404)
         return item
 
-    @extend_schema(operation_id="actions_retrieve", tags=[TAG], responses={200: ActionItemSerializer})
+    @extend_schema(
+        operation_id="actions_retrieve", tags=[TAG], parameters=[ACTION_ID], responses={200: ActionItemSerializer}
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(ActionItemSerializer(self.get_item(request, pk)).data)
 
     @extend_schema(
         operation_id="actions_partial_update",
         tags=[TAG],
+        parameters=[ACTION_ID],
         request=ActionItemUpdateSerializer,
         responses={200: ActionItemSerializer, 409: error_response(409)},
         examples=[
