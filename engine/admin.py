@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -183,7 +183,7 @@ class SlaPolicyForm(forms.ModelForm):
         current = getattr(self.instance, "flow", "")
         if current and current not in flows:
             flows.append(current)
-        self.fields["flow"].choices = [(name, name) for name in flows]
+        cast(forms.ChoiceField, self.fields["flow"]).choices = [(name, name) for name in flows]
         if not self.instance.pk:
             self.initial.setdefault("warning_ratio", sla.default_warning_ratio())
 
@@ -194,7 +194,7 @@ class SlaPolicyForm(forms.ModelForm):
         return ratio
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         flow_name, state = data.get("flow"), data.get("state")
         try:
             flow_cls = registry.flow_for(flow_name) if flow_name else None

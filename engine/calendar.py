@@ -67,7 +67,7 @@ def local_zone() -> ZoneInfo:
 
 @lru_cache(maxsize=8)
 def _bounds(start: str, end: str) -> tuple[time, time]:
-    opening, closing = (time(*(int(part) for part in value.split(":"))) for value in (start, end))
+    opening, closing = (time(int(value.split(":")[0]), int(value.split(":")[1])) for value in (start, end))
     if closing <= opening:
         raise ValueError("ENGINE WORKDAY_END must be later than WORKDAY_START")
     return opening, closing

@@ -126,7 +126,10 @@ def clock_start(case: Any, policy: SlaPolicy, now: datetime) -> SlaClock:
 
 def _resume_in_memory(clock: SlaClock, now: datetime) -> None:
     """Carry on a paused clock: the paused time does not count against its owner."""
-    consumed = clock.consumed_seconds + calendar.business_seconds_between(clock.running_since, clock.paused_at)
+    paused_at = clock.paused_at or now
+    consumed = clock.consumed_seconds + calendar.business_seconds_between(
+        clock.running_since or clock.started_at, paused_at
+    )
     remaining = max(0, clock.allowance_seconds - consumed)
     warn_total = int(clock.allowance_seconds * _warning_ratio(clock.policy))
     clock.consumed_seconds = consumed
