@@ -112,6 +112,25 @@ class CharterAcceptanceFactory(factory.django.DjangoModelFactory):
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def ensure_seed_data() -> None:
+    """Put back the rows the data migrations seed (themes, charter v1, SLA policies, committee rule).
+
+    Transactional tests empty every table when they finish; tests that run after one call this
+    so they do not depend on which tests ran before them.
+    """
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from engine.models import SlaPolicy
+    from workflows.partnership.models import CommitteeRule
+
+    if not CharterVersion.objects.exists() or not Theme.objects.exists():
+        import_module("partners.migrations.0002_themes_and_default_charter").seed(apps, None)
+    if not SlaPolicy.objects.filter(flow="partnership.dialoguerequest").exists() or not CommitteeRule.objects.exists():
+        import_module("workflows.partnership.migrations.0002_sla_policies_and_committee_rule").seed(apps, None)
+
+
 def coordinator_of(organization: Organization, username: str | None = None, **user_fields: Any) -> Any:
     """A user who coordinates ``organization``."""
     user = UserFactory(username=username, **user_fields) if username else UserFactory(**user_fields)

@@ -16,6 +16,7 @@ from partners.models import Organization, PlatformRole, Theme
 from tests.factories import (
     MembershipFactory,
     committee_member,
+    ensure_seed_data,
     member_organization,
     platform_user,
 )
@@ -52,6 +53,7 @@ class World:
 
 @pytest.fixture
 def partnership_world(db) -> World:
+    ensure_seed_data()
     cso, cso_coordinator = member_organization(
         coordinator="cso-coordinator", name="Lebanese Association for Juvenile Rights", cso=True
     )
