@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -43,8 +46,6 @@ def _date(value: datetime.date | str | None) -> datetime.date | None:
 
 
 def _user(value: Any) -> Any:
-    from django.contrib.auth import get_user_model
-
     if value is None or hasattr(value, "pk"):
         return value
     try:
@@ -239,9 +240,6 @@ def action_update_add(
     context: RequestContext | None = None,
 ) -> ActionUpdate:
     """An owner (or the secretariat) reports progress, with evidence and possibly a new status."""
-    from django.core.exceptions import ValidationError
-    from django.core.validators import URLValidator
-
     request = engine.lock(item.request)
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
     _open_for_follow_up(request)
