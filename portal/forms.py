@@ -63,3 +63,89 @@ class ChannelPreferencesForm(forms.Form):
             kind: (bool(self.cleaned_data.get(f"{kind}__in_app")), bool(self.cleaned_data.get(f"{kind}__email")))
             for kind in self.kinds
         }
+
+
+# --- forms rendered on the request page; the domain's services validate what is sent ----------
+
+
+class VoteForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Your vote"),
+        choices=[("approve", _("Approve")), ("reject", _("Reject")), ("abstain", _("Abstain"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when you vote to reject (charter article 5)."),
+    )
+
+
+class ConflictForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why you have a conflict of interest"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Document"), help_text=_("PDF, Word, Excel, PNG, JPEG or text; at most 10 MB."))
+    description = forms.CharField(label=_("Description"), required=False, max_length=300)
+
+
+class ActionItemForm(forms.Form):
+    description = forms.CharField(label=_("Action"), widget=forms.Textarea(attrs={"rows": 2}))
+    owner_organization = forms.TypedChoiceField(label=_("Owner organization"), coerce=int)
+    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+
+    def __init__(self, *args: Any, organizations: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner_organization"].choices = [("", "—")] + [(o.pk, o.display_name) for o in organizations]
+
+
+class ActionProgressForm(forms.Form):
+    text = forms.CharField(label=_("Progress"), widget=forms.Textarea(attrs={"rows": 2}))
+    status = forms.ChoiceField(
+        label=_("Status"),
+        choices=[
+            ("open", _("Open")),
+            ("in_progress", _("In progress")),
+            ("done", _("Done")),
+            ("dropped", _("Dropped")),
+        ],
+    )
+    justification = forms.CharField(
+        label=_("Justification"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required to drop an action."),
+    )
+    evidence_url = forms.URLField(label=_("Evidence link"), required=False, assume_scheme="https")
+    evidence_file = forms.FileField(label=_("Evidence file"), required=False)
+
+    def __init__(self, *args: Any, item_id: int, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", f"item-{item_id}")
+        super().__init__(*args, **kwargs)
+        self.item_id = item_id
+
+
+def dress_request_form(form: forms.Form, own_organizations: list[Any]) -> forms.Form:
+    """The domain's request form with widgets for people: pickers for theme, organization, dates."""
+    from workflows.partnership.selectors import themes
+
+    form.fields["requesting_organization"].widget = forms.Select(
+        choices=[(org.pk, org.display_name) for org in own_organizations]
+    )
+    form.fields["theme"].widget = forms.Select(
+        choices=[("", "—"), *[(theme.code, theme.display_name) for theme in themes()]]
+    )
+    form.fields["format"].widget = forms.RadioSelect(choices=form.fields["format"].choices)
+    form.fields["language"].widget = forms.RadioSelect(choices=[c for c in form.fields["language"].choices if c[0]])
+    for name in ("period_start", "period_end"):
+        form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    for name in ("summary", "policy_question"):
+        form.fields[name].widget.attrs["rows"] = 4
+    form.fields["summary"].help_text = _("What the dialogue is about and why it is needed now.")
+    form.fields["policy_question"].help_text = _("The public-policy question the parties should answer together.")
+    return form

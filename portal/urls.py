@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import home, notifications, shell, transparency
+from .views import dashboard, drafts, home, notifications, requests, search, shell, transparency
 
 app_name = "portal"
 
@@ -11,8 +11,32 @@ urlpatterns = [
     path("sign-in/", shell.SignInView.as_view(), name="sign_in"),
     path("sign-out/", shell.SignOutView.as_view(), name="sign_out"),
     path("language/", shell.language_switch, name="language"),
+    # requests
+    path("requests/", search.search_view, name="search"),
+    path("requests/new/", drafts.request_create, name="request_create"),
+    path("requests/<str:reference>/", requests.request_detail, name="request_detail"),
+    path("requests/<str:reference>/edit/", drafts.request_edit, name="request_edit"),
+    path("requests/<str:reference>/autosave/", drafts.request_autosave, name="request_autosave"),
+    path("requests/<str:reference>/do/<slug:name>/", requests.request_action, name="request_action"),
+    path("requests/<str:reference>/vote/", requests.vote, name="request_vote"),
+    path("requests/<str:reference>/conflict/", requests.conflict, name="request_conflict"),
+    path("requests/<str:reference>/meeting.ics", requests.meeting_ics, name="request_meeting_ics"),
+    path("requests/<str:reference>/documents/", requests.attachment_upload, name="request_attachment_upload"),
+    path("requests/<str:reference>/documents/<int:pk>/", requests.attachment_download, name="request_attachment"),
+    path("requests/<str:reference>/follow-up/", requests.action_item_add, name="request_action_item_add"),
+    path(
+        "requests/<str:reference>/follow-up/<int:pk>/",
+        requests.action_item_progress,
+        name="request_action_item_progress",
+    ),
+    # oversight
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/<slug:key>.csv", dashboard.dashboard_csv, name="dashboard_csv"),
+    # the public
     path("transparency/", transparency.transparency, name="transparency"),
     path("transparency/checkpoint.json", transparency.checkpoint_download, name="checkpoint_download"),
+    path("transparency/<str:reference>/", transparency.transparency_detail, name="transparency_detail"),
+    # notifications
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/bell/", notifications.bell, name="notifications_bell"),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms, template
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -109,3 +110,44 @@ def choice_widget(option: Any, field: Any) -> str:
     """One radio or checkbox of a multiple-choice field, styled for Bootstrap."""
     option.data["attrs"]["class"] = "form-check-input" + (" is-invalid" if field.errors else "")
     return option.tag()
+
+
+@register.simple_tag
+def get_item(mapping: dict[Any, Any] | None, key: Any) -> Any:
+    """``mapping[key]`` or None (templates cannot index a dict with a variable)."""
+    return (mapping or {}).get(key)
+
+
+ACTION_STATUS_CSS = {
+    "open": "text-bg-light border",
+    "in_progress": "text-bg-info",
+    "done": "text-bg-success",
+    "dropped": "text-bg-secondary",
+}
+
+
+@register.inclusion_tag("portal/partials/status_badge.html")
+def action_status_badge(item: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    overdue = item.status in ("open", "in_progress") and item.due_date < timezone.localdate()
+    return {
+        "css": "text-bg-danger" if overdue else ACTION_STATUS_CSS.get(item.status, "text-bg-light border"),
+        "label": item.get_status_display(),
+        "overdue": overdue,
+    }
+
+
+@register.simple_tag
+def state_badge(case: Any) -> str:
+    from ..presenters import state_label
+
+    return format_html('<span class="badge text-bg-primary">{}</span>', state_label(case))
+
+
+@register.simple_tag
+def arrow() -> str:
+    """ "Leads to", pointing the way the page reads."""
+    from django.utils.translation import get_language_bidi
+
+    return "←" if get_language_bidi() else "→"

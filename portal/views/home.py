@@ -1,16 +1,69 @@
-"""The home page: a landing page for visitors, a workspace for each role."""
+"""The home page: a landing page for visitors, a workspace for each role the user holds."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from workflows.partnership import selectors
+
+from .. import presenters
 from ..access import viewer
+
+LIMIT = 25
+
+
+def _rows(queryset: Any, limit: int = LIMIT) -> list[Any]:
+    rows = list(queryset[:limit])
+    for row in rows:
+        row.state_text = presenters.state_label(row)
+        owner = getattr(row, "sla_owner", None)
+        row.turn = presenters.owner_label(owner) if owner else ""
+        row.sla = _sla_status(row)
+        if hasattr(row, "breached_owner"):
+            row.sla, row.sla_due_at = "breached", row.breached_due_at
+            row.turn = presenters.owner_label(row.breached_owner)
+    return rows
+
+
+def _sla_status(row: Any) -> str | None:
+    status = getattr(row, "sla_status", None)
+    if status is None:
+        return None
+    return "paused" if getattr(row, "sla_paused_at", None) else status
+
+
+def _awaiting_requester(rows: list[Any], coordinated: set[int]) -> list[Any]:
+    """The requester's own requests where the next step is theirs (drafts, questions, minutes, follow-up)."""
+    waiting = []
+    for row in rows:
+        own = row.requesting_organization_id in coordinated
+        parties = {row.requesting_organization_id, *(org.pk for org in row.counterpart_organizations.all())}
+        party = bool(parties & coordinated)
+        if (own and row.state in ("draft", "info_requested")) or (
+            party and row.state == "outcome_documented" and row.minutes_confirmed_at is None
+        ):
+            waiting.append(row)
+        elif party and row.state == "follow_up":
+            waiting.append(row)
+    return waiting
 
 
 def home(request: HttpRequest) -> HttpResponse:
     who = viewer(request)
     if not who.is_signed_in:
         return render(request, "portal/landing.html", {"page_title": _("Welcome")})
-    return render(request, "portal/home.html", {"page_title": _("My workspace"), "viewer": who})
+    context: dict[str, Any] = {"page_title": _("My workspace"), "viewer": who}
+    if who.organization_ids:
+        mine = _rows(selectors.with_sla(selectors.my_requests(request.user)))
+        context["my_requests"] = mine
+        context["awaiting_me"] = _awaiting_requester(mine, set(who.coordinated_ids))
+    if who.is_secretariat:
+        context["triage"] = _rows(selectors.triage_queue(request.user))
+        context["overdue"] = _rows(selectors.overdue(request.user), 10)
+    if who.is_committee:
+        context["awaiting_vote"] = _rows(selectors.awaiting_my_vote(request.user))
+    return render(request, "portal/home.html", context)

@@ -71,9 +71,9 @@ class Site:
     def __init__(self, base: str) -> None:
         self.base = base.rstrip("/")
 
-    def url(self, name: str, language: str, **kwargs: object) -> str:
+    def url(self, route: str, language: str, /, **kwargs: object) -> str:
         with translation.override(language):
-            return self.base + reverse(name, kwargs=kwargs or None)
+            return self.base + reverse(route, kwargs=kwargs or None)
 
 
 @pytest.fixture

@@ -1,0 +1,96 @@
+"""The forms of transitions (``Flow.spec(name).form``), dressed for the browser.
+
+The domain's forms also read JSON and lists for the API; here each field gets a widget a person can
+use (date-time pickers, check boxes of the parties, the charter's articles) without changing what
+the form accepts, so the engine validates exactly what the browser sends.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+HARVESTING_HELP = {
+    "what_changed": _("The change in policy, practice or behaviour the dialogue contributed to."),
+    "who_changed": _("Which institution, unit or group changed."),
+    "significance": _("Why the change matters for citizens' rights."),
+    "contribution": _("How the dialogue contributed to the change."),
+    "evidence": _("Where the change can be verified (documents, decisions, links)."),
+}
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+class LocalDateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _organization_choices(case: Any) -> list[tuple[int, str]]:
+    organizations = [case.requesting_organization, *case.counterpart_organizations.all()]
+    return [(organization.pk, organization.display_name) for organization in organizations]
+
+
+def _article_choices() -> list[tuple[str, str]]:
+    from partners.selectors import current_charter
+
+    charter = current_charter()
+    if charter is None:
+        return []
+    return [
+        (
+            article.number,
+            _("Article %(number)s: %(title)s") % {"number": article.number, "title": article.display_title},
+        )
+        for article in charter.articles.all()
+    ]
+
+
+def dress(form: forms.Form, case: Any) -> forms.Form:
+    """Give each field of a transition form a usable widget (in place) and return the form."""
+    for name, field in list(form.fields.items()):
+        kind = type(field).__name__
+        if name == "invitees":
+            # The parties' coordinators are invited by default; choosing others is for the API.
+            del form.fields[name]
+            continue
+        if name == "organization" and kind == "IntegerField":
+            # Confirming for one's own organization; the service picks it when there is one.
+            field.widget = forms.HiddenInput()
+            continue
+        if isinstance(field, forms.DateTimeField):
+            field.widget = LocalDateTimeInput()
+        elif isinstance(field, forms.DateField):
+            field.widget = LocalDateInput()
+        elif kind == "IdListField" and name.endswith("organizations"):
+            field.widget = forms.CheckboxSelectMultiple(choices=_organization_choices(case))
+        elif kind == "TextListField":
+            field.widget = forms.Textarea(attrs={"rows": 4})
+            field.help_text = _("One per line.")
+        elif name == "article":
+            choices = _article_choices()
+            if choices:
+                field.widget = forms.Select(choices=[("", "—"), *choices])
+        elif isinstance(field, forms.ChoiceField) and len(field.choices) <= 4 and name != "target":
+            field.widget = forms.RadioSelect(choices=[c for c in field.choices if c[0] != ""])
+        if isinstance(field.widget, forms.Textarea):
+            field.widget.attrs["rows"] = 8 if name == "minutes" else 3
+        if name in HARVESTING_HELP:
+            field.help_text = HARVESTING_HELP[name]
+    return form
+
+
+def build(spec: Any, case: Any, data: Any = None, files: Any = None) -> forms.Form | None:
+    """The transition's form, bound to ``data`` when given, ready to render."""
+    if spec.form is None:
+        return None
+    return dress(spec.form(data=data, files=files), case)

@@ -1,0 +1,172 @@
+"""Turn what selectors return into what pages show: labels, timeline entries, grouped actions.
+
+Presentation only: who may do what comes from the engine and the domain's services, never from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from engine import registry
+
+# Audited actions that are not transitions (their labels; transitions use their flow's label).
+RECORD_LABELS: dict[str, Any] = {
+    "create": _("Request created"),
+    "update": _("Draft edited"),
+    "vote_cast": _("Vote cast"),
+    "conflict_declared": _("Conflict of interest declared"),
+    "conflict_recused": _("Committee member recused automatically"),
+    "committee_tied": _("The committee's votes are tied: the chair decides"),
+    "document_added": _("Document added"),
+    "action_item_created": _("Follow-up action added"),
+    "action_item_updated": _("Follow-up action changed"),
+    "action_status_changed": _("Follow-up action status changed"),
+    "action_update_added": _("Progress reported on a follow-up action"),
+    "restricted_read": _("Restricted material read"),
+}
+
+# Event data worth showing in the timeline, with their labels (other keys stay in the audit export).
+DETAIL_LABELS: dict[str, Any] = {
+    "message": _("Message"),
+    "reason": _("Reason"),
+    "article": _("Charter article"),
+    "decision": _("Decision"),
+    "location": _("Location"),
+    "starts_at": _("Starts"),
+    "description": _("Action"),
+    "due_date": _("Due date"),
+    "justification": _("Justification"),
+    "text": _("Progress"),
+    "name": _("File"),
+    "visibility": _("Visibility"),
+    "summary": _("Summary"),
+}
+# Committee deliberation stays with the committee and oversight: parties see the decision, not who voted what.
+COMMITTEE_ACTIONS = {"vote_cast", "conflict_declared", "conflict_recused"}
+
+OWNER_LABELS: dict[str, Any] = {
+    "secretariat": _("Secretariat"),
+    "committee": _("Committee"),
+    "requester": _("Requester"),
+    "counterpart": _("Counterpart"),
+    "counterparts": _("Counterparts"),
+    "parties": _("The parties"),
+    "party": _("The parties"),
+    "chair": _("Committee chair"),
+}
+
+
+def owner_label(owner: str | None) -> str:
+    return str(OWNER_LABELS.get(owner or "", owner or "—"))
+
+
+def flow_of(case: Any) -> Any:
+    return registry.flow_for(type(case))
+
+
+def state_label(case: Any, state: str | None = None) -> str:
+    return str(flow_of(case).state_labels.get(state or case.state, state or case.state))
+
+
+@dataclass
+class TimelineEntry:
+    seq: int
+    occurred_at: Any
+    label: str
+    actor: str
+    from_state: str = ""
+    to_state: str = ""
+    details: list[tuple[str, str]] = field(default_factory=list)
+    hash: str = ""
+
+
+def _detail_value(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return str(value)
+
+
+def timeline(case: Any, events: list[Any], *, full: bool) -> list[TimelineEntry]:
+    """The case's audit events as readable entries, newest first; ``full`` shows committee deliberation."""
+    flow = flow_of(case)
+    specs = flow.specs()
+    entries = []
+    for event in events:
+        spec = specs.get(event.action)
+        label = str(spec.label) if spec else str(RECORD_LABELS.get(event.action, event.action.replace("_", " ")))
+        hidden = event.action in COMMITTEE_ACTIONS and not full
+        if event.actor_id is None:
+            actor = str(_("The platform"))
+        elif hidden:
+            actor = str(_("A committee member"))
+        else:
+            actor = event.actor.get_full_name() or event.actor_label if event.actor else event.actor_label
+        details = []
+        if not hidden and event.action != "conflict_recused":
+            data = event.data or {}
+            details = [
+                (str(DETAIL_LABELS[key]), _detail_value(key, data[key])) for key in DETAIL_LABELS if data.get(key)
+            ]
+        entries.append(
+            TimelineEntry(
+                seq=event.seq,
+                occurred_at=event.occurred_at,
+                label=label,
+                actor=actor,
+                from_state=state_label(case, event.from_state) if event.from_state else "",
+                to_state=state_label(case, event.to_state)
+                if event.to_state and event.to_state != event.from_state
+                else "",
+                details=details,
+                hash=event.hash,
+            )
+        )
+    entries.reverse()
+    return entries
+
+
+@dataclass
+class ActionChoice:
+    name: str
+    label: str
+    allowed: bool
+    reasons: list[Any]
+    description: str = ""
+
+
+@dataclass
+class ActionGroups:
+    """Actions the user can take now, those a charter rule blocks (with why), and others' turns."""
+
+    allowed: list[ActionChoice] = field(default_factory=list)
+    blocked: list[ActionChoice] = field(default_factory=list)
+    others: list[ActionChoice] = field(default_factory=list)
+
+
+def platform_only(spec: Any) -> bool:
+    """Taken by the platform itself (the committee's tally, an SLA deadline): nobody clicks it."""
+    return spec.system and all(role.code == "system" for role in spec.roles)
+
+
+def action_groups(options: list[Any]) -> ActionGroups:
+    groups = ActionGroups()
+    for option in options:
+        if platform_only(option.spec):
+            continue
+        choice = ActionChoice(
+            name=option.name,
+            label=option.label,
+            allowed=option.allowed,
+            reasons=option.reasons,
+            description=str(option.spec.description or ""),
+        )
+        if option.allowed:
+            groups.allowed.append(choice)
+        elif any(reason.code == "not_permitted" for reason in option.reasons):
+            groups.others.append(choice)
+        else:
+            groups.blocked.append(choice)
+    return groups

@@ -1,0 +1,407 @@
+"""The request page and everything done from it: transitions, votes, documents, follow-up.
+
+Each view parses input, calls the domain's service, and renders the result or the reasons it was
+refused; the rules live in the flow and the services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+import engine
+from engine.audit import RequestContext
+from engine.errors import ConcurrentChange, EngineError, GuardFailed, InvalidInput, NotPermitted
+from workflows.partnership import committee, selectors, services
+from workflows.partnership.flows import current_meeting
+from workflows.partnership.models import ActionItem, DialogueRequest
+
+from .. import action_forms, presenters
+from ..access import viewer
+from ..forms import ActionItemForm, ActionProgressForm, AttachmentForm, ConflictForm, VoteForm
+
+STATUS_FOR_ERROR = {InvalidInput: 400, NotPermitted: 403, GuardFailed: 409, ConcurrentChange: 409}
+
+
+def _form_template(name: str) -> str:
+    """A transition's own form layout when it has one (the outcome editor), else the generic one."""
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+
+    specific = f"portal/requests/forms/{name}.html"
+    try:
+        get_template(specific)
+    except TemplateDoesNotExist:
+        return "portal/requests/forms/generic.html"
+    return specific
+
+
+def _status(error: EngineError) -> int:
+    for kind, status in STATUS_FOR_ERROR.items():
+        if isinstance(error, kind):
+            return status
+    return 409
+
+
+def load(request: HttpRequest, reference: str) -> DialogueRequest:
+    """The request with everything its page shows, if the user may see it (404 otherwise)."""
+    try:
+        return selectors.request_detail(reference, request.user)
+    except DialogueRequest.DoesNotExist:
+        raise Http404(_("No such request, or it is not visible to you.")) from None
+
+
+def _apply_errors(form: Any, error: EngineError) -> None:
+    """Show the engine's or service's refusal on the form: field errors in place, reasons on top."""
+    if isinstance(error, InvalidInput):
+        for name, messages_ in error.errors.items():
+            target = name if name in form.fields else None
+            if target is not None and target in form.errors:
+                continue  # the form already explains what is wrong with this field
+            for message in messages_:
+                form.add_error(target, message)
+
+
+def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> dict[str, Any]:
+    who = viewer(request)
+    oversight = who.is_secretariat or who.is_auditor or who.is_committee
+    options = engine.available_transitions(case, request.user)
+    meeting = current_meeting_from(case)
+    outcome = getattr(case, "outcome", None) if _has_outcome(case) else None
+    show_outcome = outcome is not None and selectors.outcome_visible_to(case, request.user)
+    tally = (
+        committee.tally(case) if case.state in ("in_committee", "approved", "rejected") or case.votes.all() else None
+    )
+    context = {
+        "page_title": f"{case.reference} · {case.title}",
+        "case": case,
+        "viewer": who,
+        "state_label": presenters.state_label(case),
+        "actions": presenters.action_groups(options),
+        "timeline": presenters.timeline(case, case.history, full=oversight),
+        "clocks": [_clock_row(case, clock) for clock in case.sla_clocks],
+        "meeting": meeting,
+        "meetings": list(case.meetings.all()),
+        "outcome": outcome if show_outcome else None,
+        "outcome_hidden": outcome is not None and not show_outcome,
+        "tally": tally,
+        "votes": _votes_for(case, who, oversight),
+        "vote_form": extra.pop("vote_form", None) or _vote_form_if_open(case, request.user, who, tally),
+        "conflict_form": extra.pop("conflict_form", None) or ConflictForm(),
+        "attachment_form": extra.pop("attachment_form", None) or AttachmentForm(),
+        "action_item_form": extra.pop("action_item_form", None) or _action_item_form(case, who),
+        "progress_forms": _progress_forms(case, request.user, who, extra.pop("progress_form", None)),
+        "may_attach": _may_attach(case, who),
+        "counterparts": list(case.counterpart_organizations.all()),
+    }
+    context.update(extra)
+    return context
+
+
+def _has_outcome(case: DialogueRequest) -> bool:
+    try:
+        case.outcome  # noqa: B018 - loaded by the selector; absent raises
+    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist
+        return False
+    return True
+
+
+def current_meeting_from(case: DialogueRequest) -> Any:
+    meetings = [meeting for meeting in case.meetings.all() if meeting.status != "cancelled"]
+    return meetings[-1] if meetings else None
+
+
+def _clock_row(case: DialogueRequest, clock: Any) -> dict[str, Any]:
+    status = "paused" if clock.paused else clock.status
+    return {
+        "state": presenters.state_label(case, clock.state),
+        "owner": presenters.owner_label(clock.owner),
+        "started_at": clock.started_at,
+        "due_at": clock.due_at,
+        "status": status,
+        "open": clock.stopped_at is None,
+    }
+
+
+def _votes_for(case: DialogueRequest, who: Any, oversight: bool) -> list[Any]:
+    # The parties learn the decision; individual votes are for the committee and oversight.
+    return list(case.votes.all()) if oversight else []
+
+
+def _vote_form_if_open(case: DialogueRequest, user: Any, who: Any, tally: Any) -> VoteForm | None:
+    if case.state != "in_committee" or not who.is_committee or tally is None:
+        return None
+    if user.pk not in tally.eligible:
+        return None
+    if any(vote.member_id == user.pk and vote.round == case.vote_round for vote in case.votes.all()):
+        return None
+    return VoteForm()
+
+
+def _may_attach(case: DialogueRequest, who: Any) -> bool:
+    parties = {case.requesting_organization_id, *(org.pk for org in case.counterpart_organizations.all())}
+    return who.is_secretariat or bool(set(who.organization_ids) & parties)
+
+
+def _action_item_form(case: DialogueRequest, who: Any) -> ActionItemForm | None:
+    if not who.is_secretariat or case.state not in ("outcome_documented", "follow_up"):
+        return None
+    return ActionItemForm(organizations=_parties(case))
+
+
+def _parties(case: DialogueRequest) -> list[Any]:
+    return [case.requesting_organization, *case.counterpart_organizations.all()]
+
+
+def _progress_forms(case: DialogueRequest, user: Any, who: Any, failed: Any) -> dict[int, Any]:
+    if case.state not in ("outcome_documented", "follow_up"):
+        return {}
+    forms_by_item = {}
+    for item in case.action_items.all():
+        owner = item.owner_person_id == user.pk or item.owner_organization_id in who.coordinated_ids
+        if who.is_secretariat or owner:
+            if failed is not None and failed.item_id == item.pk:
+                forms_by_item[item.pk] = failed
+            else:
+                forms_by_item[item.pk] = ActionProgressForm(item_id=item.pk, initial={"status": item.status})
+    return forms_by_item
+
+
+def render_page(request: HttpRequest, case: DialogueRequest, status: int = 200, **extra: Any) -> HttpResponse:
+    """The whole page, or only its body for htmx (the page's content is swapped in place)."""
+    context = page_context(request, case, **extra)
+    if request.htmx:
+        response = render(request, "portal/requests/_body.html", context, status=status)
+        response["HX-Retarget"] = "#request-body"
+        response["HX-Reswap"] = "outerHTML"
+        return response
+    return render(request, "portal/requests/detail.html", context, status=status)
+
+
+def _done(request: HttpRequest, reference: str, message: Any) -> HttpResponse:
+    """After a change: the refreshed body for htmx, a redirect (post/redirect/get) otherwise."""
+    if request.htmx:
+        case = load(request, reference)
+        response = render_page(request, case, flash=message)
+        response["HX-Trigger"] = "notificationsChanged"
+        return response
+    messages.success(request, message)
+    return redirect("portal:request_detail", reference=reference)
+
+
+def _refused(request: HttpRequest, reference: str, error: EngineError, **forms_: Any) -> HttpResponse:
+    case = load(request, reference)
+    return render_page(request, case, status=_status(error), refusal=error, **forms_)
+
+
+# --- views ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return render_page(request, load(request, reference))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_action(request: HttpRequest, reference: str, name: str) -> HttpResponse:
+    """Show a transition's form (GET) or run it (POST)."""
+    case = load(request, reference)
+    spec = presenters.flow_of(case).spec(name)
+    if spec is None or presenters.platform_only(spec):
+        raise Http404(_("No such action."))
+    option = next((o for o in engine.available_transitions(case, request.user) if o.name == name), None)
+    if request.method == "POST":
+        form = action_forms.build(spec, case, data=request.POST, files=request.FILES)
+        try:
+            version = int(request.POST.get("version", ""))
+        except ValueError:
+            version = None
+        try:
+            services.request_transition(
+                request=case,
+                name=name,
+                actor=request.user,
+                data=request.POST,
+                files=request.FILES or None,
+                expected_version=version,
+                context=RequestContext.from_request(request),
+            )
+        except EngineError as error:
+            if form is not None:
+                form.is_valid()
+                _apply_errors(form, error)
+            context = {
+                "case": case,
+                "spec": spec,
+                "form": form,
+                "option": option,
+                "error": error,
+                "form_template": _form_template(name),
+            }
+            template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
+            return render(request, template, {**context, "page_title": spec.label}, status=_status(error))
+        return _done(request, reference, _("Done: %(action)s.") % {"action": spec.label})
+    form = action_forms.build(spec, case)
+    context = {
+        "case": case,
+        "spec": spec,
+        "form": form,
+        "option": option,
+        "page_title": spec.label,
+        "form_template": _form_template(name),
+    }
+    template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def vote(request: HttpRequest, reference: str) -> HttpResponse:
+    case = load(request, reference)
+    form = VoteForm(request.POST)
+    form.is_valid()
+    try:
+        services.vote_cast(
+            request=case,
+            actor=request.user,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            context=RequestContext.from_request(request),
+        )
+    except EngineError as error:
+        _apply_errors(form, error)
+        return _refused(request, reference, error, vote_form=form)
+    return _done(request, reference, _("Your vote is recorded."))
+
+
+@login_required
+@require_POST
+def conflict(request: HttpRequest, reference: str) -> HttpResponse:
+    case = load(request, reference)
+    form = ConflictForm(request.POST)
+    form.is_valid()
+    try:
+        services.conflict_declare(
+            request=case,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            context=RequestContext.from_request(request),
+        )
+    except EngineError as error:
+        _apply_errors(form, error)
+        return _refused(request, reference, error, conflict_form=form)
+    return _done(request, reference, _("Your conflict of interest is declared; you are recused from this request."))
+
+
+@login_required
+@require_GET
+def meeting_ics(request: HttpRequest, reference: str) -> HttpResponse:
+    case = load(request, reference)
+    meeting = current_meeting(case)
+    if meeting is None:
+        raise Http404(_("No meeting is scheduled for this request."))
+    response = HttpResponse(services.meeting_ics(meeting), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}.ics"'
+    return response
+
+
+@login_required
+@require_POST
+def attachment_upload(request: HttpRequest, reference: str) -> HttpResponse:
+    case = load(request, reference)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return render_page(request, case, status=400, attachment_form=form)
+    try:
+        services.attachment_add(
+            request=case,
+            actor=request.user,
+            file=form.cleaned_data["file"],
+            description=form.cleaned_data.get("description", ""),
+            context=RequestContext.from_request(request),
+        )
+    except EngineError as error:
+        _apply_errors(form, error)
+        if isinstance(error, InvalidInput) and "file" not in form.errors:
+            for messages_ in error.errors.values():
+                for message in messages_:
+                    form.add_error("file", message)
+        return _refused(request, reference, error, attachment_form=form)
+    return _done(request, reference, _("The document is added."))
+
+
+@login_required
+@require_GET
+def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    case = load(request, reference)
+    attachment = next((a for a in case.attachments.all() if a.pk == pk), None)
+    if attachment is None:
+        raise Http404(_("No such document."))
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.name, content_type=attachment.content_type
+    )
+
+
+@login_required
+@require_POST
+def action_item_add(request: HttpRequest, reference: str) -> HttpResponse:
+    case = load(request, reference)
+    form = ActionItemForm(request.POST, organizations=_parties(case))
+    form.is_valid()
+    try:
+        services.action_item_create(
+            request=case,
+            actor=request.user,
+            description=request.POST.get("description", ""),
+            owner_organization=request.POST.get("owner_organization") or None,
+            due_date=request.POST.get("due_date") or None,
+            context=RequestContext.from_request(request),
+        )
+    except EngineError as error:
+        _apply_errors(form, error)
+        return _refused(request, reference, error, action_item_form=form)
+    return _done(request, reference, _("The follow-up action is added."))
+
+
+@login_required
+@require_POST
+def action_item_progress(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    case = load(request, reference)
+    item = next((i for i in case.action_items.all() if i.pk == pk), None)
+    if item is None:
+        raise Http404(_("No such follow-up action."))
+    form = ActionProgressForm(request.POST, request.FILES, item_id=item.pk)
+    form.is_valid()
+
+    def sent(name: str) -> str:
+        return request.POST.get(form.add_prefix(name), "")
+
+    status = sent("status") or None
+    try:
+        services.action_update_add(
+            item=item,
+            actor=request.user,
+            text=sent("text"),
+            evidence_url=sent("evidence_url"),
+            evidence_file=request.FILES.get(form.add_prefix("evidence_file")),
+            status=status if status != item.status else None,
+            justification=sent("justification") if status == ActionItem.Status.DROPPED else None,
+            context=RequestContext.from_request(request),
+        )
+    except EngineError as error:
+        _apply_errors(form, error)
+        return _refused(request, reference, error, progress_form=form)
+    return _done(request, reference, _("Progress is recorded."))
+
+
+def request_url(reference: str) -> str:
+    return reverse("portal:request_detail", kwargs={"reference": reference})
