@@ -1,11 +1,11 @@
-"""Delivering outbox rows: claim, send, mark; safe to run twice, safe with many workers.
+"""Delivering outbox rows: lock, send, mark; safe to run twice, safe with many workers.
 
-A row is claimed with one conditional UPDATE (still pending, not held by another worker) that
-takes a lease by pushing ``deliver_after`` forward, so two workers never send one row at once and
-no database transaction stays open while an SMTP server answers. A worker that dies mid-send
-leaves the row pending; the sweep hands it out again once the lease has run out. In-app rows are
-written and marked sent in one transaction: exactly once. Email is marked sent right after the
-server accepted it: a crash in between can repeat that one email, never lose it.
+A worker takes a row with ``SELECT ... FOR UPDATE SKIP LOCKED`` (still pending, due), sends it and
+marks it sent in that same transaction: a second worker (a duplicate broker message, the sweep)
+skips the locked row, and finds it sent once the first commits. One commit per delivery. In-app
+rows are written and marked in that transaction: exactly once. An email is marked in the commit
+right after the server accepted it: a crash in between can repeat that one email, never lose it.
+A failure is recorded on the row (attempts, last error, next try) and retried with back-off.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from engine import registry
@@ -35,7 +35,6 @@ DIRECT_CHANNELS = (IN_APP, EMAIL)
 DEFAULTS: dict[str, Any] = {
     # A queue of their own lets a deployment (or a test) run dedicated notification workers.
     "QUEUE": os.environ.get("NOTIFY_QUEUE") or None,
-    "LEASE_SECONDS": 300,
     "MAX_ATTEMPTS": 5,
     "RETRY_BASE_SECONDS": 30,
     "RETRY_MAX_SECONDS": 3600,
@@ -63,35 +62,37 @@ def retry_delay(attempts: int) -> float:
     return delay * random.uniform(0.9, 1.1)  # noqa: S311 - jitter, not security
 
 
-def claim(message_id: int, now: datetime | None = None) -> OutboxMessage | None:
-    """Take the row for delivery if it is pending, due and held by no one; None otherwise."""
-    now = now or timezone.now()
-    taken = (
-        OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING, channel__in=DIRECT_CHANNELS)
+def _take(message_id: int, now: datetime) -> OutboxMessage | None:
+    """The row, locked, if it is pending, due and locked by no one else; None otherwise."""
+    return (
+        OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("recipient", "recipient__notify_settings")
+        .filter(pk=message_id, status=OutboxMessage.Status.PENDING, channel__in=DIRECT_CHANNELS)
         .filter(Q(deliver_after__isnull=True) | Q(deliver_after__lte=now))
-        .update(attempts=F("attempts") + 1, deliver_after=now + timedelta(seconds=conf("LEASE_SECONDS")))
+        .first()
     )
-    if not taken:
-        return None
-    return OutboxMessage.objects.select_related("recipient").get(pk=message_id)
 
 
-def _finish(message: OutboxMessage, **fields: Any) -> int:
-    return OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(**fields)
-
-
-def mark_sent(message: OutboxMessage) -> int:
-    return _finish(message, status=OutboxMessage.Status.SENT, sent_at=timezone.now(), last_error="", deliver_after=None)
-
-
-def mark_skipped(message: OutboxMessage, why: str) -> int:
-    return _finish(message, status=OutboxMessage.Status.SKIPPED, last_error=why, deliver_after=None)
+def _mark(message: OutboxMessage, **fields: Any) -> int:
+    return OutboxMessage.objects.filter(pk=message.pk).update(**fields)
 
 
 def recipient_language(user: Any) -> str:
     from .services import user_language_get
 
     return user_language_get(user) or settings.LANGUAGE_CODE
+
+
+def _remember_language(user: Any) -> None:
+    """Spare a query: the recipient's settings came with the row (select_related)."""
+    from .models import UserSettings
+    from .services import CACHE_ATTR
+
+    try:
+        user_settings = user.notify_settings
+    except UserSettings.DoesNotExist:
+        user_settings = None
+    setattr(user, CACHE_ATTR, user_settings.language if user_settings else "")
 
 
 def render_message(message: OutboxMessage, language: str | None = None) -> Rendered:
@@ -114,7 +115,7 @@ def _content_type_for_case(case_type: str) -> ContentType | None:
 
 
 def deliver_in_app(message: OutboxMessage) -> None:
-    """The in-app notification and the row's ``sent`` mark, in one transaction."""
+    """The in-app notification (the caller marks the row sent in the same transaction)."""
     from notifications.models import Notification
 
     user = message.recipient
@@ -129,27 +130,24 @@ def deliver_in_app(message: OutboxMessage) -> None:
         actor_ct, actor_pk = case_ct, message.case_id
     else:
         actor_ct, actor_pk = ContentType.objects.get_for_model(type(user)), user.pk
-    with transaction.atomic():
-        if not mark_sent(message):
-            return
-        Notification.objects.create(
-            recipient=user,
-            actor_content_type=actor_ct,
-            actor_object_id=str(actor_pk),
-            verb=rendered.kind,
-            description=rendered.subject,
-            target_content_type=case_ct if message.case_id is not None else None,
-            target_object_id=str(message.case_id) if message.case_id is not None and case_ct else None,
-            timestamp=message.created_at,
-            data={
-                "outbox_id": message.pk,
-                "event": message.event,
-                "kind": rendered.kind,
-                "case_type": message.case_type,
-                "reference": message.case_reference,
-                "payload": payload,
-            },
-        )
+    Notification.objects.create(
+        recipient=user,
+        actor_content_type=actor_ct,
+        actor_object_id=str(actor_pk),
+        verb=rendered.kind,
+        description=rendered.subject,
+        target_content_type=case_ct if message.case_id is not None else None,
+        target_object_id=str(message.case_id) if message.case_id is not None and case_ct else None,
+        timestamp=message.created_at,
+        data={
+            "outbox_id": message.pk,
+            "event": message.event,
+            "kind": rendered.kind,
+            "case_type": message.case_type,
+            "reference": message.case_reference,
+            "payload": payload,
+        },
+    )
 
 
 def attachments_for(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
@@ -176,7 +174,6 @@ def deliver_email(message: OutboxMessage) -> None:
         attachments=attachments_for(message),
     )
     email.send(fail_silently=False)
-    mark_sent(message)
 
 
 def _why_not_deliverable(message: OutboxMessage) -> str:
@@ -192,34 +189,48 @@ def _why_not_deliverable(message: OutboxMessage) -> str:
 
 def deliver(message_id: int, *, retry_now: bool = False) -> Outcome:
     """Deliver one outbox row; a failure is recorded and either scheduled for retry or final."""
-    message = claim(message_id)
-    if message is None:
-        return Outcome("noop")
-    why_not = _why_not_deliverable(message)
-    if why_not:
-        mark_skipped(message, why_not)
-        return Outcome("skipped", error=why_not)
-    try:
-        if message.channel == IN_APP:
-            deliver_in_app(message)
+    now = timezone.now()
+    with transaction.atomic():
+        message = _take(message_id, now)
+        if message is None:
+            return Outcome("noop")
+        why_not = _why_not_deliverable(message)
+        if why_not:
+            _mark(message, status=OutboxMessage.Status.SKIPPED, last_error=why_not, deliver_after=None)
+            return Outcome("skipped", error=why_not)
+        attempts = message.attempts + 1
+        _remember_language(message.recipient)
+        try:
+            if message.channel == IN_APP:
+                with transaction.atomic():
+                    deliver_in_app(message)
+            else:
+                deliver_email(message)
+        except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded on the row
+            error = f"{type(exc).__name__}: {exc}"[:2000]
         else:
-            deliver_email(message)
-    except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded on the row
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        if message.attempts >= conf("MAX_ATTEMPTS"):
-            _finish(message, status=OutboxMessage.Status.FAILED, last_error=error, deliver_after=None)
-            logger.error("Outbox message %s failed for good after %s attempts: %s", message.pk, message.attempts, error)
+            _mark(
+                message,
+                status=OutboxMessage.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=attempts,
+                last_error="",
+                deliver_after=None,
+            )
+            return Outcome("sent")
+        if attempts >= conf("MAX_ATTEMPTS"):
+            _mark(message, status=OutboxMessage.Status.FAILED, attempts=attempts, last_error=error, deliver_after=None)
+            logger.error("Outbox message %s failed for good after %s attempts: %s", message.pk, attempts, error)
             return Outcome("failed", error=error)
-        delay = 0.0 if retry_now else retry_delay(message.attempts)
-        # Release the lease: the retry (or, if that message is lost, the sweep) may take it from then on.
-        _finish(message, last_error=error, deliver_after=timezone.now() + timedelta(seconds=delay))
-        logger.warning("Outbox message %s attempt %s failed: %s", message.pk, message.attempts, error)
+        delay = 0.0 if retry_now else retry_delay(attempts)
+        # Not before the retry is due: neither the retry task nor the sweep takes it earlier.
+        _mark(message, attempts=attempts, last_error=error, deliver_after=now + timedelta(seconds=delay))
+        logger.warning("Outbox message %s attempt %s failed: %s", message.pk, attempts, error)
         return Outcome("retry", retry_in=delay, error=error)
-    return Outcome("sent")
 
 
 def stale_pending_ids(now: datetime | None = None, older_than: float | None = None) -> list[int]:
-    """Pending rows nobody is working on any more: never handed out, or their lease/retry time long past."""
+    """Pending rows nobody is working on: never handed out (a lost message), or their retry long overdue."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=conf("SWEEP_AFTER_SECONDS") if older_than is None else older_than)
     return list(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from .models import ChannelPreference, UserSettings
 from .routing import kinds
 
-_CACHE_ATTR = "_notify_language"
+CACHE_ATTR = "_notify_language"
 
 
 def _supported_languages() -> set[str]:
@@ -22,10 +22,10 @@ def user_language_get(user: Any) -> str:
     """The language the person chose (interface and messages), or "" if they never chose."""
     if user is None or not getattr(user, "is_authenticated", False) or user.pk is None:
         return ""
-    cached = getattr(user, _CACHE_ATTR, None)
+    cached = getattr(user, CACHE_ATTR, None)
     if cached is None:
         cached = UserSettings.objects.filter(user_id=user.pk).values_list("language", flat=True).first() or ""
-        setattr(user, _CACHE_ATTR, cached)
+        setattr(user, CACHE_ATTR, cached)
     return cached
 
 
@@ -34,7 +34,7 @@ def user_language_set(*, user: Any, language: str) -> UserSettings:
     if language not in _supported_languages():
         raise ValidationError({"language": [_("Choose Arabic or English.")]}, code="invalid")
     user_settings, _created = UserSettings.objects.update_or_create(user=user, defaults={"language": language})
-    setattr(user, _CACHE_ATTR, language)
+    setattr(user, CACHE_ATTR, language)
     return user_settings
 
 
@@ -59,7 +59,7 @@ def user_settings_update(
         raise ValidationError(errors, code="invalid")
     if language is not None:
         current.language = language
-        setattr(user, _CACHE_ATTR, language)
+        setattr(user, CACHE_ATTR, language)
     if digest is not None:
         current.digest = digest
     if digest_hour is not None:

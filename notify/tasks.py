@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from celery import shared_task
 from kombu.pools import producers
@@ -41,20 +42,34 @@ def enqueue(ids: Iterable[int]) -> int:
     ids = list(ids)
     if not ids:
         return 0
-    app = deliver_outbox_message.app
-    options = _queue()
-    if app.conf.task_always_eager:
+    if deliver_outbox_message.app.conf.task_always_eager:
         for message_id in ids:
-            deliver_outbox_message.apply_async((message_id,), **options)
+            deliver_outbox_message.apply_async((message_id,), **_queue())
         return len(ids)
+    return _publish(deliver_outbox_message, [(message_id,) for message_id in ids])
+
+
+def _publish(task: Any, calls: list[tuple]) -> int:
+    """Send ``task`` once per argument tuple through a pooled producer; no retry on a broker error."""
     # The broker URL is read now (not cached with the app), and a refused connection fails at once.
-    connection = app.connection_for_write(transport_options={"max_retries": 0}, connect_timeout=2)
+    connection = task.app.connection_for_write(transport_options={"max_retries": 0}, connect_timeout=2)
     sent = 0
     with producers[connection].acquire(block=True, timeout=5) as producer:
-        for message_id in ids:
-            deliver_outbox_message.apply_async((message_id,), producer=producer, retry=False, **options)
+        for args in calls:
+            task.apply_async(args, producer=producer, retry=False, **_queue())
             sent += 1
     return sent
+
+
+# Above this many rows the request hands over one fan-out task instead of one task per row:
+# each publish is a round trip to the broker, and the web request should pay for one.
+FAN_OUT_ABOVE = 3
+
+
+@shared_task(ignore_result=True)
+def fan_out(ids: list[int]) -> int:
+    """Queue one delivery task per row, from a worker rather than from the web request."""
+    return enqueue(ids)
 
 
 def dispatch_outbox(ids: list[int]) -> None:
@@ -65,7 +80,10 @@ def dispatch_outbox(ids: list[int]) -> None:
                 pk__in=ids, status=OutboxMessage.Status.PENDING, channel__in=delivery.DIRECT_CHANNELS
             ).values_list("pk", flat=True)
         )
-        enqueue(due)
+        if len(due) > FAN_OUT_ABOVE and not fan_out.app.conf.task_always_eager:
+            _publish(fan_out, [(due,)])
+        else:
+            enqueue(due)
     except Exception:
         # The event is committed and its rows are pending: the sweep delivers them once the broker is back.
         logger.exception("Could not hand %s outbox rows to the workers; the sweep will retry", len(ids))
