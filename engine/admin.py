@@ -8,6 +8,7 @@ are configuration an administrator maintains; saving them refreshes the engine's
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from typing import Any, cast
 
@@ -34,13 +35,23 @@ from .models import (
 )
 from .tasks import sla_recompute_task
 
+logger = logging.getLogger(__name__)
+
 
 def _recompute_deadlines_after_commit(days: list[date | None]) -> None:
     """Running clocks whose deadlines span a changed day move with it (in a worker, after commit)."""
     changed = [day for day in days if day is not None]
     if changed:
-        since = min(changed).isoformat()
-        transaction.on_commit(lambda: sla_recompute_task.delay(since))
+        since = min(changed)
+        transaction.on_commit(lambda: _recompute_deadlines(since))
+
+
+def _recompute_deadlines(since: date) -> None:
+    try:
+        sla_recompute_task.delay(since.isoformat())
+    except Exception:  # noqa: BLE001  (the save is committed: never answer it with an error page)
+        logger.warning("SLA recompute could not be queued; running it in this process", exc_info=True)
+        sla.recompute_due_dates(since)
 
 
 class CalendarDayAdmin(admin.ModelAdmin):

@@ -253,7 +253,13 @@ def test_a_policy_with_clocks_cannot_be_deleted(client_boss, world):
     assert client_boss.get(_url(SlaPolicy, "delete", policy.pk)).status_code == 403
 
 
-def test_closure_day_saved_in_the_admin_moves_running_deadlines(client_boss, world, django_capture_on_commit_callbacks):
+def test_closure_day_saved_in_the_admin_moves_running_deadlines(
+    client_boss, world, django_capture_on_commit_callbacks, monkeypatch
+):
+    from config.celery import app
+
+    # the recompute is a Celery task: run it here even when a broker is configured
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
     clock = SlaClock.objects.get(case_id=world.pk)
     # the world's ticket was opened Fri 20 Nov 11:00, before Mon 23 was closed: due Fri 27 Nov 16:00
     assert clock.due_at == datetime(2026, 11, 27, 16, tzinfo=BEIRUT)
@@ -270,3 +276,18 @@ def test_closure_day_saved_in_the_admin_moves_running_deadlines(client_boss, wor
         client_boss.post(_url(ClosureDay, "delete", closure.pk), {"post": "yes"})
     clock.refresh_from_db()
     assert clock.due_at == datetime(2026, 11, 30, 16, tzinfo=BEIRUT)
+
+
+def test_calendar_edit_with_no_broker_still_moves_deadlines_in_process(
+    client_boss, world, django_capture_on_commit_callbacks, monkeypatch
+):
+    from engine import admin as engine_admin
+
+    def no_broker(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(engine_admin.sla_recompute_task, "delay", no_broker)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_boss.post(_url(ClosureDay, "add"), {"date": "2026-11-26", "reason": "Storm"})
+    assert response.status_code == 302
+    assert SlaClock.objects.get(case_id=world.pk).due_at == datetime(2026, 12, 1, 16, tzinfo=BEIRUT)
