@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from engine import sla
@@ -35,7 +36,7 @@ class Command(BaseCommand):
                 "%(transitioned)d transitions run, %(errors)d errors."
             )
             % {
-                "at": result.at.isoformat(timespec="seconds") if result.at else "-",
+                "at": timezone.localtime(result.at).isoformat(timespec="seconds") if result.at else "-",
                 "warned": result.warned,
                 "breached": result.breached,
                 "escalated": result.escalated,
