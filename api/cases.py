@@ -145,8 +145,8 @@ class CaseEndpoints:
     tag: str = ""
     #: runs a transition; defaults to ``engine.run`` (a workflow may route through its services)
     runner: Callable[..., Any] | None = None
-    #: the queryset answers are rendered from (select_related/prefetch for a constant query count)
-    render_queryset: Callable[[], QuerySet] | None = None
+    #: adds what an answer shows to a queryset of cases (select_related/prefetch: constant query count)
+    with_details: Callable[[QuerySet], QuerySet] | None = None
     #: extra serializer context for the answer
     serializer_context: Callable[[Request], dict[str, Any]] | None = None
     #: may ``user`` read ``case``'s audit history (it may hold restricted material)?
@@ -163,17 +163,23 @@ class CaseEndpoints:
     def flow(self) -> type[Flow]:
         return registry.flow_for(self.model)
 
-    def get_case(self, request: Request, reference: str) -> Any:
-        """The case at ``reference`` if the caller may see it; 404 otherwise (never 403: no leak)."""
-        case = self.visible(request.user).filter(reference=reference).first()
+    def get_case(self, request: Request, reference: str, *, details: bool = False) -> Any:
+        """The case at ``reference`` if the caller may see it; 404 otherwise (never 403: no leak).
+
+        ``details`` fetches what the answer shows in the same queries (for a read rendered as is).
+        """
+        queryset = self.visible(request.user)
+        if details and self.with_details is not None:
+            queryset = self.with_details(queryset)
+        case = queryset.filter(reference=reference).first()
         if case is None:
             raise ApiError("not_found", status_code=404)
         return case
 
-    def render(self, request: Request, case: Any) -> Any:
-        """The answer for ``case``, read fresh through the render queryset."""
-        if self.render_queryset is not None:
-            case = self.render_queryset().get(pk=case.pk)
+    def render(self, request: Request, case: Any, *, fresh: bool = True) -> Any:
+        """The answer for ``case``; ``fresh`` reads it again (after a change) with its details."""
+        if fresh and self.with_details is not None:
+            case = self.with_details(self.model._default_manager.all()).get(pk=case.pk)
         context = {"request": request, **(self.serializer_context(request) if self.serializer_context else {})}
         return self.serializer_class(case, context=context).data
 
