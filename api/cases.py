@@ -36,6 +36,7 @@ from engine.errors import ConcurrentChange, NotPermitted, TransitionNotAllowedEr
 from engine.flows import Flow, TransitionSpec
 from engine.models import AuditEvent, SlaClock
 from engine.reasons import Reason
+from engine.roles import SYSTEM
 from engine.service import TransitionResult
 
 from .errors import ApiError
@@ -64,6 +65,11 @@ IF_MATCH_PARAMETER = OpenApiParameter(
     OpenApiParameter.HEADER,
     description="The case `version` you last read: if the case has changed since, the answer is 409 `conflict`.",
 )
+
+
+def platform_only(spec: TransitionSpec) -> bool:
+    """A step only the platform takes (an SLA breach, the committee's settled vote): no person's role admits it."""
+    return spec.system and all(role.code == SYSTEM.code for role in spec.roles)
 
 
 def system_only_reason() -> Reason:
@@ -193,7 +199,7 @@ class CaseEndpoints:
             raise UnknownTransition()
         if case.state not in spec.sources:
             raise TransitionNotAllowedError()
-        if not spec.roles:
+        if platform_only(spec):
             raise NotPermitted(reasons=[system_only_reason()])
         if spec.role_for(self.flow(case, user), user) is None:
             option = next(option for option in engine.available_transitions(case, user) if option.name == name)
@@ -203,7 +209,7 @@ class CaseEndpoints:
         """``engine.available_transitions``, with steps only the platform takes explained as such."""
         options = []
         for option in engine.available_transitions(case, user):
-            if option.spec.system and not option.spec.roles:
+            if platform_only(option.spec):
                 reasons = [system_only_reason(), *option.spec.check_guards(self.flow(case, user))]
                 option = replace(option, allowed=False, reasons=reasons)
             options.append(option.as_dict())
@@ -211,7 +217,7 @@ class CaseEndpoints:
 
     def api_specs(self) -> list[TransitionSpec]:
         """Transitions a person can run: those only the platform runs get no endpoint of their own."""
-        return [spec for spec in self.flow.specs().values() if spec.roles]
+        return [spec for spec in self.flow.specs().values() if not platform_only(spec)]
 
     def run(self, case: Any, name: str, **kwargs: Any) -> tuple[Any, bool]:
         """Run the transition; (the case, whether the engine replayed an earlier run of the same key).

@@ -180,7 +180,7 @@ def api_field_for(field: forms.Field) -> serializers.Field:
 
 
 def _camel(name: str) -> str:
-    return "".join(part.capitalize() for part in re.split(r"[_\W]+", name) if part)
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[_\W]+", name) if part)
 
 
 def serializer_for_form(form_class: type[forms.BaseForm] | None, name: str) -> type[serializers.Serializer]:

@@ -20,9 +20,9 @@ from .auth import ObtainTokenView
 app_name = "api"
 
 
-def workflow_urls() -> list[URLPattern | URLResolver]:
-    """``urlpatterns`` of every installed app that has an ``api.urls`` module."""
-    patterns: list[URLPattern | URLResolver] = []
+def workflow_url_modules() -> list[object]:
+    """The ``api.urls`` module of every installed app that has one."""
+    modules = []
     for config in apps.get_app_configs():
         module_name = f"{config.name}.api.urls"
         try:
@@ -30,13 +30,28 @@ def workflow_urls() -> list[URLPattern | URLResolver]:
         except ModuleNotFoundError:
             found = None
         if found is not None:
-            patterns += importlib.import_module(module_name).urlpatterns
-    return patterns
+            modules.append(importlib.import_module(module_name))
+    return modules
+
+
+def workflow_urls() -> list[URLPattern | URLResolver]:
+    """``urlpatterns`` of every installed app's ``api.urls``."""
+    return [pattern for module in workflow_url_modules() for pattern in module.urlpatterns]
+
+
+def enum_names() -> dict[str, object]:
+    """Schema names of the workflows' choice sets (``ENUM_NAME_OVERRIDES`` in their ``api.urls``)."""
+    names: dict[str, object] = {}
+    for module in workflow_url_modules():
+        names.update(getattr(module, "ENUM_NAME_OVERRIDES", {}))
+    return names
 
 
 @extend_schema_view(get=extend_schema(exclude=True))
 class SchemaView(SpectacularAPIView):
     """The OpenAPI document (not itself an operation of the API)."""
+
+    custom_settings = {"ENUM_NAME_OVERRIDES": enum_names()}
 
 
 v1 = [
