@@ -83,9 +83,29 @@ class TimelineEntry:
     hash: str = ""
 
 
+CODED_VALUES: dict[str, dict[str, Any]] = {
+    "decision": {"approve": _("Approve"), "reject": _("Reject"), "abstain": _("Abstain")},
+    "visibility": {"public": _("Public"), "restricted": _("Restricted")},
+}
+
+
 def _detail_value(key: str, value: Any) -> str:
+    """A stored event value as a reader expects it: labels for codes, local dates for timestamps."""
+    from django.utils import formats, timezone
+    from django.utils.dateparse import parse_date, parse_datetime
+
     if isinstance(value, list):
         return "; ".join(str(item) for item in value)
+    if key in CODED_VALUES:
+        return str(CODED_VALUES[key].get(str(value), value))
+    if key == "starts_at" and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    if key == "due_date" and isinstance(value, str):
+        day = parse_date(value)
+        if day is not None:
+            return formats.date_format(day, "DATE_FORMAT")
     return str(value)
 
 

@@ -58,6 +58,14 @@ def load(request: HttpRequest, reference: str) -> DialogueRequest:
         raise Http404(_("No such request, or it is not visible to you.")) from None
 
 
+def load_light(request: HttpRequest, reference: str) -> DialogueRequest:
+    """Just the request (with its parties), if the user may see it: enough to act on it."""
+    try:
+        return selectors.visible_requests(request.user).get(reference=reference)
+    except DialogueRequest.DoesNotExist:
+        raise Http404(_("No such request, or it is not visible to you.")) from None
+
+
 def _apply_errors(form: Any, error: EngineError) -> None:
     """Show the engine's or service's refusal on the form: field errors in place, reasons on top."""
     if isinstance(error, InvalidInput):
@@ -214,7 +222,7 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def request_action(request: HttpRequest, reference: str, name: str) -> HttpResponse:
     """Show a transition's form (GET) or run it (POST)."""
-    case = load(request, reference)
+    case = load_light(request, reference)
     spec = presenters.flow_of(case).spec(name)
     if spec is None or presenters.platform_only(spec):
         raise Http404(_("No such action."))
@@ -266,7 +274,7 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
 @login_required
 @require_POST
 def vote(request: HttpRequest, reference: str) -> HttpResponse:
-    case = load(request, reference)
+    case = load_light(request, reference)
     form = VoteForm(request.POST)
     form.is_valid()
     try:
@@ -286,7 +294,7 @@ def vote(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def conflict(request: HttpRequest, reference: str) -> HttpResponse:
-    case = load(request, reference)
+    case = load_light(request, reference)
     form = ConflictForm(request.POST)
     form.is_valid()
     try:
@@ -305,7 +313,7 @@ def conflict(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_GET
 def meeting_ics(request: HttpRequest, reference: str) -> HttpResponse:
-    case = load(request, reference)
+    case = load_light(request, reference)
     meeting = current_meeting(case)
     if meeting is None:
         raise Http404(_("No meeting is scheduled for this request."))
@@ -317,10 +325,10 @@ def meeting_ics(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def attachment_upload(request: HttpRequest, reference: str) -> HttpResponse:
-    case = load(request, reference)
+    case = load_light(request, reference)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        return render_page(request, case, status=400, attachment_form=form)
+        return render_page(request, load(request, reference), status=400, attachment_form=form)
     try:
         services.attachment_add(
             request=case,
@@ -342,8 +350,8 @@ def attachment_upload(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_GET
 def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    case = load(request, reference)
-    attachment = next((a for a in case.attachments.all() if a.pk == pk), None)
+    case = load_light(request, reference)
+    attachment = case.attachments.filter(pk=pk).first()
     if attachment is None:
         raise Http404(_("No such document."))
     return FileResponse(
@@ -354,7 +362,7 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpRe
 @login_required
 @require_POST
 def action_item_add(request: HttpRequest, reference: str) -> HttpResponse:
-    case = load(request, reference)
+    case = load_light(request, reference)
     form = ActionItemForm(request.POST, organizations=_parties(case))
     form.is_valid()
     try:
@@ -375,8 +383,8 @@ def action_item_add(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 @require_POST
 def action_item_progress(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    case = load(request, reference)
-    item = next((i for i in case.action_items.all() if i.pk == pk), None)
+    case = load_light(request, reference)
+    item = case.action_items.filter(pk=pk).first()
     if item is None:
         raise Http404(_("No such follow-up action."))
     form = ActionProgressForm(request.POST, request.FILES, item_id=item.pk)

@@ -109,3 +109,54 @@ def sign_in(page, site: Site, username: str, password: str, language: str = "en"
     page.fill("#id_password", password)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+
+
+class Actor:
+    """A person at their own browser: one context (cookies) and one page reused across steps."""
+
+    def __init__(self, browser, site: Site, user, language: str) -> None:
+        from django.conf import settings
+        from django.test import Client
+
+        self.site = site
+        self.language = language
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(10_000)
+        if user is not None:
+            # Signing in through the form is tested once; every other actor starts with a session.
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            self.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": site.base}])
+        self.page = self.context.new_page()
+
+    def open(self, route: str, /, **kwargs: object):
+        self.page.goto(self.site.url(route, self.language, **kwargs))
+        return self.page
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def actors(browser, site):
+    """``actors(user, language)``: a signed-in browser for ``user`` (None: a visitor); closed after the test."""
+    opened: list[Actor] = []
+
+    def make(user, language: str) -> Actor:
+        actor = Actor(browser, site, user, language)
+        opened.append(actor)
+        return actor
+
+    yield make
+    for actor in opened:
+        actor.close()
+
+
+# The domain's test world: people with every role, organizations, the committee, the charter.
+from tests.workflows.partnership.conftest import partnership_world  # noqa: E402, F401
+
+
+@pytest.fixture
+def world(request):
+    return request.getfixturevalue("partnership_world")
