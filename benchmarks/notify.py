@@ -1,0 +1,297 @@
+#!/usr/bin/env python
+"""Notifications: what 20 recipients add to a transition, and how fast a worker delivers email.
+
+1. Transition cost, ticket resolve ⇄ reopen on PostgreSQL, each variant in the same run:
+   the engine's default router (one row, the baseline), notify's router with no recipient, with 20
+   recipients (in-app + email, 41 rows), and with 20 recipients plus the after-commit hand-over
+   of 40 tasks to Redis (what a web request really pays).
+2. Delivery rate: a real ``celery -A config worker`` (prefork, 2 processes) sends email rows to a
+   local SMTP sink (aiosmtpd, its own process); compared with Django sending the same emails in one loop, in-process,
+   to the same sink (the baseline: what the mail path alone costs).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/3 \\
+        .venv/bin/python benchmarks/notify.py [--cycles 50] [--emails 400]
+
+It creates and drops its own database (``bench_notify``) and uses a queue of its own on Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "bench_notify"
+QUEUE = f"bench-notify-{os.getpid()}"
+
+
+def _with_db(url: str, name: str) -> str:
+    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
+
+
+def _admin(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+SINK = """
+import sys, time
+from aiosmtpd.controller import Controller
+
+class Count:
+    async def handle_DATA(self, server, session, envelope):
+        with open(sys.argv[2], "ab") as tally:
+            tally.write(b".")
+        return "250 OK"
+
+controller = Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1]))
+controller.start()
+print("ready", flush=True)
+try:
+    time.sleep(3600)
+finally:
+    controller.stop()
+"""
+
+
+class Sink:
+    """A local SMTP server in its own process (as a real relay would be) that counts what it receives."""
+
+    def __init__(self, port: int, tally: Path) -> None:
+        self.tally = tally
+        tally.write_bytes(b"")
+        self.process = subprocess.Popen([sys.executable, "-c", SINK, str(port), str(tally)], stdout=subprocess.PIPE)
+        self.process.stdout.readline()
+
+    @property
+    def count(self) -> int:
+        return self.tally.stat().st_size
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self.tally.unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cycles", type=int, default=50, help="resolve→reopen cycles per variant")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved runs of every variant")
+    parser.add_argument("--emails", type=int, default=400, help="emails for the delivery-rate run")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    args = parser.parse_args()
+
+    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    if not base_url.startswith(("postgres://", "postgresql://")):
+        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/dbname")
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("This benchmark needs Redis: set REDIS_URL=redis://127.0.0.1:6379/<db>")
+    _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    _admin(base_url, f'CREATE DATABASE "{BENCH_DB}"')
+    os.environ["DATABASE_URL"] = _with_db(base_url, BENCH_DB)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["NOTIFY_QUEUE"] = QUEUE
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    print(f"Migrating {BENCH_DB} ...", flush=True)
+    call_command("migrate", verbosity=0)
+    try:
+        people = setup_people()
+        transition_cost(args, people)
+        delivery_rate(args, people)
+    finally:
+        from django.db import connections
+
+        _purge_queue()
+        connections.close_all()
+        if not args.keep:
+            _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+
+
+def setup_people() -> dict:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from notify.models import ChannelPreference, UserSettings
+
+    User = get_user_model()
+    password = make_password("bench")
+    staff = User.objects.create(username="bench-staff", is_staff=True, email="staff@example.org", password=password)
+    crowd = User.objects.bulk_create(
+        [User(username=f"member-{i}", email=f"member-{i}@example.org", password=password) for i in range(20)]
+    )
+    # A realistic mix: some chose a language, a few switched a channel off (they get in-app only).
+    UserSettings.objects.bulk_create(
+        [UserSettings(user=u, language="ar" if i % 2 else "en") for i, u in enumerate(crowd)]
+    )
+    ChannelPreference.objects.bulk_create([ChannelPreference(user=u, kind="close", email=False) for u in crowd[:2]])
+    return {"staff": staff, "crowd": crowd}
+
+
+def transition_cost(args: argparse.Namespace, people: dict) -> None:
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import engine
+    from engine.models import OutboxMessage
+    from notify import routing
+    from workflows.sample.flows import TicketFlow
+    from workflows.sample.models import Ticket
+
+    staff, crowd = people["staff"], people["crowd"]
+    routing.ROUTES["resolve"] = (routing.Rule(("secretariat",), kind="close"),)
+    routing.ROUTES["reopen"] = (routing.Rule(("secretariat",)),)
+    audience: list = []
+    TicketFlow.audience = lambda self, name: audience  # the people the ticket "flow" names
+    tickets = [engine.create_case(Ticket, actor=staff, title=f"Ticket {i}", owner=staff) for i in range(20)]
+    for ticket in tickets:
+        engine.run(ticket, "open", actor=staff)
+
+    def cycle() -> float:
+        started = time.perf_counter()
+        for _ in range(args.cycles // len(tickets) or 1):
+            for ticket in tickets:
+                engine.run(ticket, "resolve", actor=staff)
+                engine.run(ticket, "reopen", actor=staff, data={"note": "again"})
+        return time.perf_counter() - started
+
+    transitions = 2 * len(tickets) * (args.cycles // len(tickets) or 1)
+    variants = [
+        ("default router (1 row), baseline", "engine.outbox.default_router", "", []),
+        ("notify router, no recipient", "notify.routing.route_events", "", []),
+        ("notify router, 20 recipients", "notify.routing.route_events", "", crowd),
+        ("... + hand-over to Redis after commit", "notify.routing.route_events", "notify.tasks.dispatch_outbox", crowd),
+    ]
+    measured: dict[str, list[float]] = {label: [] for label, *_ in variants}
+    shape: dict[str, tuple[float, float]] = {}
+    # Rounds interleave the variants so that a burst of load on the machine hits them all alike.
+    for _ in range(args.rounds):
+        for label, router, dispatcher, recipients in variants:
+            settings.ENGINE["OUTBOX_ROUTER"] = router
+            settings.ENGINE["OUTBOX_DISPATCHER"] = dispatcher
+            audience[:] = recipients
+            if label not in shape:
+                cycle()  # warm-up
+                rows_before = OutboxMessage.objects.count()
+                with CaptureQueriesContext(connection) as queries:
+                    engine.run(tickets[0], "resolve", actor=staff)
+                    engine.run(tickets[0], "reopen", actor=staff, data={"note": "again"})
+                shape[label] = (len(queries) / 2, (OutboxMessage.objects.count() - rows_before) / 2)
+            measured[label].append(cycle() / transitions)
+    results = [(label, statistics.median(measured[label]), *shape[label]) for label, *_ in variants]
+    baseline = results[0][1]
+    print(f"\nTransition cost ({transitions} transitions per run, median of {args.rounds} interleaved runs)")
+    print(f"{'variant':44} {'ms/transition':>14} {'queries':>8} {'rows':>6} {'vs baseline':>12}")
+    for label, seconds, queries, rows in results:
+        print(f"{label:44} {seconds * 1000:14.2f} {queries:8.0f} {rows:6.0f} {seconds / baseline:11.2f}x")
+    extra = results[2][1] - results[1][1]
+    print(f"20 recipients add {extra * 1000:.2f} ms to a transition (router only), "
+          f"{(results[3][1] - results[1][1]) * 1000:.2f} ms with the hand-over to Redis")  # fmt: skip
+
+
+def delivery_rate(args: argparse.Namespace, people: dict) -> None:
+    from django.core.mail import EmailMultiAlternatives, get_connection
+
+    from engine.models import OutboxMessage
+    from notify import tasks
+
+    port = _free_port()
+    sink = Sink(port, Path(os.environ.get("TMPDIR", "/tmp")) / f"{QUEUE}.tally")
+    try:
+        # Baseline: Django sending the same kind of email in-process, one SMTP connection each, like the worker.
+        smtp = {"backend": "django.core.mail.backends.smtp.EmailBackend", "host": "127.0.0.1", "port": port}
+        started = time.perf_counter()
+        for i in range(args.emails // 4):
+            email = EmailMultiAlternatives("Baseline", "Body " * 40, to=[f"member-{i % 20}@example.org"],
+                                           connection=get_connection(**smtp))  # fmt: skip
+            email.attach_alternative("<p>" + "Body " * 40 + "</p>", "text/html")
+            email.send()
+        raw_rate = (args.emails // 4) / (time.perf_counter() - started)
+
+        # The real thing: email rows through a worker (the hand-overs of part 1 were never consumed).
+        _purge_queue()
+        OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).update(status=OutboxMessage.Status.SKIPPED)
+        rows = list(
+            OutboxMessage.objects.filter(channel="email", status=OutboxMessage.Status.SKIPPED)
+            .order_by("-pk")
+            .values_list("pk", flat=True)[: args.emails]
+        )
+        OutboxMessage.objects.filter(pk__in=rows).update(
+            status=OutboxMessage.Status.PENDING, attempts=0, deliver_after=None, sent_at=None
+        )
+        env = {
+            **os.environ,
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(port),
+            "LOG_LEVEL": "WARNING",
+        }
+        log = Path(os.environ.get("TMPDIR", "/tmp")) / f"{QUEUE}.log"
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", QUEUE, "-P", "prefork", "-c", "2",
+                   "-l", "warning", "-n", f"{QUEUE}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
+        with log.open("wb") as out:
+            worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True)  # fmt: skip
+        try:
+            time.sleep(1.0)
+            # Warm the worker processes (Django set-up, first connections) before timing.
+            tasks.enqueue(rows[:10])
+            pending = OutboxMessage.objects.filter(pk__in=rows, status=OutboxMessage.Status.PENDING)
+            _wait_until(lambda: pending.count() <= len(rows) - 10, 60)
+            before = sink.count
+            started = time.perf_counter()
+            tasks.enqueue(rows[10:])
+            _wait_until(lambda: not pending.exists(), 300)
+            elapsed = time.perf_counter() - started
+            sent = sink.count - before
+        finally:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=20)
+            log.unlink(missing_ok=True)
+        failed = OutboxMessage.objects.filter(pk__in=rows).exclude(status=OutboxMessage.Status.SENT).count()
+        rate = (len(rows) - 10) / elapsed
+        print(f"\nDelivery rate ({len(rows) - 10} email rows, worker prefork x2, local SMTP sink)")
+        print(f"{'Django in-process, one loop (baseline)':44} {raw_rate:10.1f} emails/s")
+        print(f"{'Celery worker, one task per row':44} {rate:10.1f} emails/s {rate / raw_rate:8.2f}x")
+        print(f"sink received {sent} emails for {len(rows) - 10} rows; rows not sent: {failed}")
+    finally:
+        sink.stop()
+
+
+def _purge_queue() -> None:
+    import redis
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    for key in broker.scan_iter(match=f"*{QUEUE}*"):
+        broker.delete(key)
+
+
+def _wait_until(predicate, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not predicate():
+        time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    main()
