@@ -66,3 +66,21 @@ def history(text: str) -> QuerySet[AuditEvent]:
     if text:
         queryset = queryset.filter(Q(case_reference=text.upper()) | Q(action=text) | Q(actor_label=text))
     return queryset
+
+
+def open_action_items(user: Any, *, mine: bool = False, coordinated: list[int] | None = None) -> QuerySet[Any]:
+    """Follow-up actions not yet done or dropped, on requests ``user`` may see, soonest due first.
+
+    ``mine`` keeps those owned by the user or by an organization they coordinate.
+    """
+    from workflows.partnership.models import ActionItem
+
+    queryset = (
+        ActionItem.objects.filter(request__in=selectors.visible_requests(user).values("pk"))
+        .exclude(status__in=[ActionItem.Status.DONE, ActionItem.Status.DROPPED])
+        .select_related("request", "owner_organization", "owner_person")
+        .order_by("due_date", "id")
+    )
+    if mine:
+        queryset = queryset.filter(Q(owner_person=user) | Q(owner_organization_id__in=coordinated or []))
+    return queryset

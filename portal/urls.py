@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import dashboard, drafts, home, notifications, requests, search, shell, transparency
+from .views import dashboard, drafts, follow_up, home, notifications, requests, search, shell, transparency
 
 app_name = "portal"
 
@@ -29,6 +29,7 @@ urlpatterns = [
         requests.action_item_progress,
         name="request_action_item_progress",
     ),
+    path("follow-up/", follow_up.follow_up_tracker, name="follow_up"),
     # oversight
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<slug:key>.csv", dashboard.dashboard_csv, name="dashboard_csv"),

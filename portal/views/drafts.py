@@ -23,7 +23,7 @@ from workflows.partnership.models import DialogueRequest
 
 from .. import presenters
 from ..access import viewer
-from ..forms import dress_request_form
+from ..forms import AttachmentForm, dress_request_form
 from .requests import load
 
 FIELDS = (
@@ -190,6 +190,7 @@ def request_edit(request: HttpRequest, reference: str) -> HttpResponse:
         page_title=_("Edit the draft"),
         case=case,
         readiness=_submit_readiness(case, request.user),
+        attachment_form=AttachmentForm(),
     )
     return render(request, "portal/drafts/edit.html", context, status=status)
 

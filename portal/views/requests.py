@@ -327,24 +327,47 @@ def meeting_ics(request: HttpRequest, reference: str) -> HttpResponse:
 def attachment_upload(request: HttpRequest, reference: str) -> HttpResponse:
     case = load_light(request, reference)
     form = AttachmentForm(request.POST, request.FILES)
-    if not form.is_valid():
+    # The draft's guided form uploads without htmx and comes back to itself.
+    back_to = _same_site(request, request.POST.get("next")) if not request.htmx else None
+    error: EngineError | None = None
+    if form.is_valid():
+        try:
+            services.attachment_add(
+                request=case,
+                actor=request.user,
+                file=form.cleaned_data["file"],
+                description=form.cleaned_data.get("description", ""),
+                context=RequestContext.from_request(request),
+            )
+        except EngineError as refused:
+            error = refused
+            _apply_errors(form, error)
+            if isinstance(error, InvalidInput) and "file" not in form.errors:
+                for messages_ in error.errors.values():
+                    for message in messages_:
+                        form.add_error("file", message)
+        else:
+            if back_to:
+                messages.success(request, _("The document is added."))
+                return redirect(back_to)
+            return _done(request, reference, _("The document is added."))
+    if back_to:
+        for message in [*form.errors.get("file", []), *form.non_field_errors()]:
+            messages.error(request, message)
+        if error is not None and not isinstance(error, InvalidInput):
+            messages.error(request, error.message)
+        return redirect(back_to)
+    if error is None:
         return render_page(request, load(request, reference), status=400, attachment_form=form)
-    try:
-        services.attachment_add(
-            request=case,
-            actor=request.user,
-            file=form.cleaned_data["file"],
-            description=form.cleaned_data.get("description", ""),
-            context=RequestContext.from_request(request),
-        )
-    except EngineError as error:
-        _apply_errors(form, error)
-        if isinstance(error, InvalidInput) and "file" not in form.errors:
-            for messages_ in error.errors.values():
-                for message in messages_:
-                    form.add_error("file", message)
-        return _refused(request, reference, error, attachment_form=form)
-    return _done(request, reference, _("The document is added."))
+    return _refused(request, reference, error, attachment_form=form)
+
+
+def _same_site(request: HttpRequest, candidate: str | None) -> str | None:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return None
 
 
 @login_required

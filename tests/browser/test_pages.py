@@ -51,7 +51,11 @@ def test_oversight_and_personal_pages_pass_axe(actors, world, language, django_c
         screenshot(page, name, language)
         assert serious_violations(page) == [], name
     secretariat = actors(world.secretariat, language)
-    for route, name in (("portal:notifications", "notifications"), ("portal:preferences", "preferences")):
+    for route, name in (
+        ("portal:notifications", "notifications"),
+        ("portal:preferences", "preferences"),
+        ("portal:follow_up", "follow-up-tracker"),
+    ):
         page = secretariat.open(route)
         screenshot(page, name, language)
         assert serious_violations(page) == [], name

@@ -119,3 +119,26 @@ def test_only_the_requester_edits_and_only_while_draft(client, world):
     assert response.status_code == 403
     case.refresh_from_db()
     assert case.title == "Alternatives to detention for minors"
+
+
+def test_documents_are_added_from_the_draft_and_the_form_comes_back(client, world, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    case = draft(world)
+    client.force_login(world.cso_coordinator)
+    edit = url("portal:request_edit", "en", reference=case.reference)
+    upload = SimpleUploadedFile("agenda.txt", b"Agenda proposal", content_type="text/plain")
+    response = client.post(
+        url("portal:request_attachment_upload", "en", reference=case.reference), {"file": upload, "next": edit}
+    )
+    assert response.status_code == 302 and response["Location"] == edit
+    assert "agenda.txt" in client.get(edit).content.decode()
+    # a bad file comes back to the draft with the reason, and an off-site "next" is ignored
+    bad = SimpleUploadedFile("virus.exe", b"MZ", content_type="application/octet-stream")
+    response = client.post(
+        url("portal:request_attachment_upload", "en", reference=case.reference),
+        {"file": bad, "next": "https://evil.example/"},
+    )
+    assert response.status_code == 400
+    assert case.attachments.count() == 1

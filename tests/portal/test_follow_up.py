@@ -129,3 +129,54 @@ def test_someone_elses_action_cannot_be_reported_on(client, world, follow_up):
     assert item.status == "open"
     missing = url("portal:request_action_item_progress", "en", reference=follow_up.reference, pk=item.pk + 999)
     assert client.post(missing, {}).status_code == 404
+
+
+def test_the_tracker_lists_open_actions_soonest_first_and_flags_overdue_ones(client, world, follow_up):
+    # given: one overdue action for the ministry, one later for the CSO, one already done
+    late = services.action_item_create(
+        request=follow_up,
+        actor=world.secretariat,
+        description="Overdue decree",
+        owner_organization=world.ministry.pk,
+        due_date="2020-01-31",
+    )
+    services.action_item_create(
+        request=follow_up,
+        actor=world.secretariat,
+        description="Training plan",
+        owner_organization=world.cso.pk,
+        due_date="2027-09-30",
+    )
+    done = services.action_item_create(
+        request=follow_up,
+        actor=world.secretariat,
+        description="Already done",
+        owner_organization=world.cso.pk,
+        due_date="2027-01-31",
+    )
+    services.action_item_update(item=done, actor=world.secretariat, status="done")
+    # when / then: the secretariat sees every open action, soonest first, the late one flagged
+    client.force_login(world.secretariat)
+    page = client.get(url("portal:follow_up", "en")).content.decode()
+    assert page.index("Overdue decree") < page.index("Training plan") and "Already done" not in page
+    assert "overdue" in page[page.index("Overdue decree") :]
+    assert f"#action-item-{late.pk}" in page
+    # the ministry's coordinator sees their own by default
+    client.force_login(world.ministry_coordinator)
+    mine = client.get(url("portal:follow_up", "en")).content.decode()
+    assert "Overdue decree" in mine and "Training plan" not in mine
+    everything = client.get(url("portal:follow_up", "en"), {"mine": "0"}).content.decode()
+    assert "Training plan" in everything
+
+
+def test_outsiders_see_no_follow_up(client, world, follow_up):
+    services.action_item_create(
+        request=follow_up,
+        actor=world.secretariat,
+        description="Decree",
+        owner_organization=world.ministry.pk,
+        due_date="2027-01-31",
+    )
+    client.force_login(world.other_cso_coordinator)
+    page = client.get(url("portal:follow_up", "en"), {"mine": "0"}).content.decode()
+    assert "Decree" not in page and "No open follow-up action." in page
