@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
@@ -99,15 +101,30 @@ def render(
             subject=" ".join(subject.split()),
             body=body,
             details=_details(payload),
-            url=absolute_url(payload.get("url") or ""),
+            url=absolute_url(payload.get("url") or _case_url(case_type, reference)),
             reference=reference,
         )
+
+
+def _case_url(case_type: str, reference: str) -> str:
+    """The request's page in the active language, when the portal has one for this kind of case."""
+    if not reference or case_type != "partnership.dialoguerequest":
+        return ""
+    try:
+        return reverse("portal:request_detail", kwargs={"reference": reference})
+    except NoReverseMatch:
+        return ""
+
+
+def site_url() -> str:
+    """Where the platform is reachable from outside (links in emails): ``SITE_URL`` setting or variable."""
+    return (getattr(settings, "SITE_URL", "") or os.environ.get("SITE_URL", "")).rstrip("/")
 
 
 def absolute_url(path: str) -> str:
     if not path or path.startswith(("http://", "https://")):
         return path
-    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+    return site_url() + path
 
 
 def build_email(
@@ -125,7 +142,7 @@ def build_email(
             **context,
             "LANGUAGE_CODE": language,
             "LANGUAGE_BIDI": translation.get_language_bidi(),
-            "site_url": getattr(settings, "SITE_URL", ""),
+            "site_url": site_url(),
         }
         text = render_to_string(f"notify/email/{template}.txt", context)
         html = render_to_string(f"notify/email/{template}.html", context)

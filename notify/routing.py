@@ -13,18 +13,22 @@ The actor of an event is never told about their own action.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import DatabaseError
 from django.db.models import QuerySet
 
 from engine import registry
 from engine.audit import jsonable
 from engine.models import OutboxMessage
 from engine.outbox import OutboxEvent
+
+logger = logging.getLogger(__name__)
 
 IN_APP, EMAIL = "in_app", "email"
 # Email held back for the daily digest: a pending row the digest task groups per person and day.
@@ -183,29 +187,42 @@ def _audience(flow: Any, name: str, event: OutboxEvent) -> list[Any]:
     return list(found or [])
 
 
-def _plan(events: list[OutboxEvent]) -> list[_Delivery]:
+def _plan(events: list[OutboxEvent], failures: dict[int, str]) -> list[_Delivery]:
     cases = _load_cases(events)
     plans: list[_Delivery] = []
     for event in events:
         rules = ROUTES.get(event.event)
         if not rules:
             continue
-        case = event.case if event.case is not None else cases.get((event.case_type, event.case_id))
-        flow = None
-        if case is not None:
-            try:
-                flow = registry.flow_for(event.case_type or type(case))(case)
-            except LookupError:
-                flow = None
-        actor_id = _user_id(event.actor)
-        resolved: dict[str, list[int]] = {}
-        for rule in rules:
-            user_ids: list[int] = []
-            for name in rule.audiences:
-                if name not in resolved:
-                    resolved[name] = [uid for uid in map(_user_id, _audience(flow, name, event)) if uid is not None]
-                user_ids.extend(uid for uid in resolved[name] if uid != actor_id and uid not in user_ids)
-            plans.append(_Delivery(event=event, case=case, rule=rule, kind=rule.kind or event.event, user_ids=user_ids))
+        try:
+            plans.extend(_plan_event(event, rules, cases))
+        except DatabaseError:
+            # The transaction is unusable now: let the change fail rather than commit half of it.
+            raise
+        except Exception as exc:  # noqa: BLE001 - a notification bug must not block the business action
+            logger.exception("Could not work out who hears about %s on %s", event.event, event.case_reference)
+            failures[id(event)] = f"routing failed: {type(exc).__name__}: {exc}"[:2000]
+    return plans
+
+
+def _plan_event(event: OutboxEvent, rules: tuple[Rule, ...], cases: dict[tuple[str, int], Any]) -> list[_Delivery]:
+    case = event.case if event.case is not None else cases.get((event.case_type, event.case_id))
+    flow = None
+    if case is not None:
+        try:
+            flow = registry.flow_for(event.case_type or type(case))(case)
+        except LookupError:
+            flow = None
+    actor_id = _user_id(event.actor)
+    resolved: dict[str, list[int]] = {}
+    plans: list[_Delivery] = []
+    for rule in rules:
+        user_ids: list[int] = []
+        for name in rule.audiences:
+            if name not in resolved:
+                resolved[name] = [uid for uid in map(_user_id, _audience(flow, name, event)) if uid is not None]
+            user_ids.extend(uid for uid in resolved[name] if uid != actor_id and uid not in user_ids)
+        plans.append(_Delivery(event=event, case=case, rule=rule, kind=rule.kind or event.event, user_ids=user_ids))
     return plans
 
 
@@ -259,6 +276,9 @@ def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
     from .digest import next_digest_time
 
     events = list(events)
+    failures: dict[int, str] = {}
+    plans = _plan(events, failures)
+    # A routing failure shows on the event's own row (failed, with the error) for the secretariat.
     rows = [
         OutboxMessage(
             event=e.event,
@@ -269,11 +289,11 @@ def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
             channel=EVENT,
             payload=jsonable(e.payload),
             dedupe_key=e.occurrence_key,
-            status=OutboxMessage.Status.SKIPPED,
+            status=OutboxMessage.Status.FAILED if id(e) in failures else OutboxMessage.Status.SKIPPED,
+            last_error=failures.get(id(e), ""),
         )
         for e in events
     ]
-    plans = _plan(events)
     user_ids = {uid for plan in plans for uid in plan.user_ids}
     if not user_ids:
         return rows

@@ -12,7 +12,7 @@ from django.utils import timezone
 from engine.models import OutboxMessage
 
 from .rendering import render
-from .routing import DIGEST, EMAIL, IN_APP
+from .routing import DIGEST, EMAIL, EVENT, IN_APP
 
 
 def unread_count(user: Any) -> int:
@@ -81,7 +81,10 @@ def notification_list(user: Any, *, unread_only: bool = False, limit: int = 50) 
 
 def outbox_problems(*, status: str = "", limit: int = 200) -> QuerySet[OutboxMessage]:
     """Deliveries that need a look: failed ones, and pending ones that already had a failed attempt."""
-    rows = OutboxMessage.objects.filter(channel__in=(IN_APP, EMAIL, DIGEST)).select_related("recipient")
+    # Event rows only ever fail when working out their recipients failed: those belong here too.
+    rows = OutboxMessage.objects.filter(
+        Q(channel__in=(IN_APP, EMAIL, DIGEST)) | Q(channel=EVENT, status=OutboxMessage.Status.FAILED)
+    ).select_related("recipient")
     if status == OutboxMessage.Status.FAILED:
         rows = rows.filter(status=OutboxMessage.Status.FAILED)
     elif status == OutboxMessage.Status.PENDING:

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 from django.core import mail
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 import engine
 from engine.models import OutboxMessage
@@ -261,8 +262,9 @@ def test_lapse_by_the_engine_tells_requester_and_secretariat(world):
     assert heard(request, "lapse") == _all({"cso-coordinator"} | SECRETARIAT, BOTH)
 
 
-def test_messages_speak_the_recipients_language(world, django_capture_on_commit_callbacks):
+def test_messages_speak_the_recipients_language(world, django_capture_on_commit_callbacks, settings):
     # given the CSO coordinator reads Arabic, the ministry coordinator English
+    settings.SITE_URL = "https://dialogue.example.org"
     from notify.services import user_language_set
 
     user_language_set(user=world.cso_coordinator, language="ar")
@@ -280,6 +282,11 @@ def test_messages_speak_the_recipients_language(world, django_capture_on_commit_
     html = arabic.alternatives[0][0]
     assert 'dir="rtl"' in html and 'lang="ar"' in html
     assert "قبلت الأمانة" in arabic.body
+    # and the link opens the request in the reader's language
+    for message, language in ((arabic, "ar"), (english, "en")):
+        with translation.override(language):
+            path = reverse("portal:request_detail", kwargs={"reference": request.reference})
+        assert f"https://dialogue.example.org{path}" in message.body
 
 
 def test_rows_are_delivered_by_the_worker_code(world):

@@ -203,3 +203,22 @@ def test_every_routed_kind_has_words_and_a_default_channel():
     for kind in routing.kinds():
         assert kind in MESSAGES, kind
         assert routing.default_channels(kind), kind
+
+
+def test_a_broken_audience_does_not_block_the_change_and_shows_as_failed(ticket, audiences, ticket_routes, monkeypatch):
+    # given the flow's audience look-up has a bug
+    def broken(self, name):
+        raise KeyError(name)
+
+    monkeypatch.setattr("workflows.sample.flows.TicketFlow.audience", broken)
+    # when
+    engine.run(ticket, "open", actor=audiences["staff"])
+    # then the ticket moved, and the event's row says what went wrong, for the secretariat's list
+    ticket.refresh_from_db()
+    assert ticket.state == "open"
+    row = OutboxMessage.objects.get(case_id=ticket.pk, event="open")
+    assert (row.channel, row.status) == (routing.EVENT, OutboxMessage.Status.FAILED)
+    assert row.last_error.startswith("routing failed: KeyError")
+    from notify.selectors import outbox_problems
+
+    assert list(outbox_problems()) == [row]
