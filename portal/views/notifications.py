@@ -7,53 +7,52 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..forms import ChannelPreferencesForm, UserSettingsForm
 
 
-def _notifications(user: Any) -> Any:
-    from notifications.models import Notification
+def _items(user: Any, limit: int = 50) -> list[Any]:
+    """The person's latest notifications, worded in the reader's language (notify's selector)."""
+    from notify.selectors import notification_list
 
-    return Notification.objects.filter(recipient=user, deleted=False).order_by("-timestamp", "-id")
+    items = notification_list(user, limit=limit)
+    for item in items:
+        item.link = _request_url(item.reference) or item.url or None
+    return items
 
 
-def _unread_count(user: Any) -> int:
-    return _notifications(user).filter(unread=True).count()
+def _request_url(reference: str) -> str | None:
+    if not reference:
+        return None
+    try:
+        return reverse("portal:request_detail", kwargs={"reference": reference})
+    except NoReverseMatch:
+        return None
 
 
 @login_required
 @require_GET
 def bell(request: HttpRequest) -> HttpResponse:
     """The bell's unread count, polled by htmx."""
-    return render(request, "portal/partials/bell.html", {"unread": _unread_count(request.user)})
+    from notify.selectors import unread_count
 
-
-def _request_url(notification: Any) -> str | None:
-    reference = (notification.data or {}).get("reference")
-    if not reference:
-        return None
-    try:
-        return reverse("portal:request_detail", kwargs={"reference": reference})
-    except Exception:  # noqa: BLE001 - a malformed stored reference only loses the link
-        return None
+    return render(request, "portal/partials/bell.html", {"unread": unread_count(request.user)})
 
 
 @login_required
 @require_GET
 def notification_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(_notifications(request.user), 20).get_page(request.GET.get("page"))
-    for notification in page:
-        notification.link = _request_url(notification)
+    from notify.selectors import unread_count
+
     context = {
         "page_title": _("Notifications"),
-        "page": page,
-        "unread": _unread_count(request.user),
+        "items": _items(request.user),
+        "unread": unread_count(request.user),
     }
     return render(request, "portal/notifications/list.html", context)
 
@@ -66,9 +65,8 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     if not notification_mark_read(user=request.user, notification_id=pk):
         raise Http404(_("No such notification."))
     if request.htmx:
-        notification = _notifications(request.user).get(pk=pk)
-        notification.link = _request_url(notification)
-        response = render(request, "portal/notifications/item.html", {"notification": notification})
+        item = next((item for item in _items(request.user) if item.id == pk), None)
+        response = render(request, "portal/notifications/item.html", {"item": item}) if item else HttpResponse("")
         # The bell listens for this event and refreshes its count.
         response["HX-Trigger"] = "notificationsChanged"
         return response
