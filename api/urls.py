@@ -39,19 +39,9 @@ def workflow_urls() -> list[URLPattern | URLResolver]:
     return [pattern for module in workflow_url_modules() for pattern in module.urlpatterns]
 
 
-def enum_names() -> dict[str, object]:
-    """Schema names of the workflows' choice sets (``ENUM_NAME_OVERRIDES`` in their ``api.urls``)."""
-    names: dict[str, object] = {}
-    for module in workflow_url_modules():
-        names.update(getattr(module, "ENUM_NAME_OVERRIDES", {}))
-    return names
-
-
 @extend_schema_view(get=extend_schema(exclude=True))
 class SchemaView(SpectacularAPIView):
     """The OpenAPI document (not itself an operation of the API)."""
-
-    custom_settings = {"ENUM_NAME_OVERRIDES": enum_names()}
 
 
 v1 = [

@@ -204,6 +204,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name ("decision", "status") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "VoteDecisionEnum": "workflows.partnership.models.Vote.Choice",
+        "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
+        "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
+    },
 }
 
 LOGGING = {

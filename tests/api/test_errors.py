@@ -80,3 +80,11 @@ def test_the_schema_and_its_viewers_are_served_with_local_assets(client):
         assert page.status_code == 200
         html = page.content.decode()
         assert "cdn" not in html.lower() and "/static/drf_spectacular_sidecar/" in html
+
+
+def test_the_schema_is_valid_openapi_and_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/requests/{reference}/transitions/submit/" in target.read_text()

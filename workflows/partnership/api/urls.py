@@ -8,13 +8,6 @@ from api.cases import REFERENCE_PATTERN
 
 from . import views
 
-#: names in the OpenAPI schema for choice sets that share a field name
-ENUM_NAME_OVERRIDES = {
-    "VoteDecisionEnum": "workflows.partnership.models.Vote.Choice",
-    "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
-    "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
-}
-
 REF = rf"^requests/(?P<reference>{REFERENCE_PATTERN})"
 
 urlpatterns = [
