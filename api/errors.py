@@ -48,6 +48,19 @@ MESSAGES: dict[str, Any] = {
     "conflict": _("Someone else changed this case at the same time. Reload it and try again."),
 }
 
+#: The engine's own words, as it raises them: listed here so the API's catalogue translates them
+#: (Django merges every app's catalogue) while the engine has no Arabic catalogue of its own.
+ENGINE_MESSAGES: dict[str, Any] = {
+    "engine_error": _("The action could not be completed."),
+    "unknown_transition": _("This flow has no such action."),
+    "transition_not_allowed": _("This action is not possible in the case's current state."),
+    "not_permitted": _("You are not permitted to take this action."),
+    "guard_failed": _("A charter rule prevents this action."),
+    "invalid": _("Some fields are missing or invalid."),
+    "conflict": _("Someone else changed this case at the same time. Reload it and try again."),
+    "not_permitted_roles": _("Only %(roles)s may do this."),
+}
+
 #: Error codes of DRF's exception classes that map onto one of ours.
 _DRF_CODES: list[tuple[type[exceptions.APIException], str]] = [
     (exceptions.ValidationError, "invalid"),

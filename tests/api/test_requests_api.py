@@ -139,3 +139,25 @@ def test_list_filters_and_search(partnership_world, client_for):
     }
     assert coordinator.get("/api/v1/requests/", {"state": "flying"}).status_code == 400
     assert coordinator.get("/api/v1/requests/", {"page_size": 1000}).status_code == 400
+
+
+def test_engine_refusals_speak_arabic_when_asked(partnership_world, client_for):
+    # given a CSO coordinator asking in Arabic
+    world = partnership_world
+    request = draft(world)
+    client = client_for(world.cso_coordinator, language="ar")
+    # when the state does not allow an action, and when the role does not
+    wrong_state = client.post(f"/api/v1/requests/{request.reference}/transitions/accept/", {}, format="json")
+    services.request_submit(request=request, actor=world.cso_coordinator)
+    wrong_role = client.post(f"/api/v1/requests/{request.reference}/transitions/accept/", {}, format="json")
+    # then both are explained in Arabic, codes unchanged
+    assert wrong_state.status_code == 409
+    assert wrong_state.json() == {
+        "code": "transition_not_allowed",
+        "message": "لا يمكن القيام بهذا الإجراء في الحالة الراهنة للملف.",
+    }
+    assert wrong_role.status_code == 403
+    assert wrong_role.json()["message"] == "لا يحقّ لك القيام بهذا الإجراء."
+    [reason] = wrong_role.json()["reasons"]
+    assert reason["code"] == "not_permitted" and reason["message"].startswith("لا يحقّ القيام بذلك إلا لـ: ")
+    assert "Only" not in reason["message"]
