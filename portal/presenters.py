@@ -125,8 +125,11 @@ def timeline(case: Any, events: list[Any], *, full: bool) -> list[TimelineEntry]
         else:
             actor = event.actor.get_full_name() or event.actor_label if event.actor else event.actor_label
         details = []
-        if not hidden and event.action != "conflict_recused":
-            data = event.data or {}
+        data = event.data or {}
+        if event.action == "document_outcome" and data.get("visibility") == "restricted":
+            # A restricted outcome is read through its own audited view, never from the timeline.
+            details = [(str(DETAIL_LABELS["visibility"]), _detail_value("visibility", "restricted"))]
+        elif not hidden and event.action != "conflict_recused":
             details = [
                 (str(DETAIL_LABELS[key]), _detail_value(key, data[key])) for key in DETAIL_LABELS if data.get(key)
             ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("requests/<str:reference>/do/<slug:name>/", requests.request_action, name="request_action"),
     path("requests/<str:reference>/vote/", requests.vote, name="request_vote"),
     path("requests/<str:reference>/conflict/", requests.conflict, name="request_conflict"),
+    path("requests/<str:reference>/outcome/", requests.outcome_restricted, name="request_outcome"),
     path("requests/<str:reference>/meeting.ics", requests.meeting_ics, name="request_meeting_ics"),
     path("requests/<str:reference>/documents/", requests.attachment_upload, name="request_attachment_upload"),
     path("requests/<str:reference>/documents/<int:pk>/", requests.attachment_download, name="request_attachment"),

@@ -84,6 +84,8 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
     meeting = current_meeting_from(case)
     outcome = getattr(case, "outcome", None) if _has_outcome(case) else None
     show_outcome = outcome is not None and selectors.outcome_visible_to(case, request.user)
+    # Reading a restricted outcome is audited, so it opens on request rather than with the page.
+    restricted = show_outcome and outcome.visibility == "restricted"
     tally = (
         committee.tally(case) if case.state in ("in_committee", "approved", "rejected") or case.votes.all() else None
     )
@@ -97,7 +99,8 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
         "clocks": [_clock_row(case, clock) for clock in case.sla_clocks],
         "meeting": meeting,
         "meetings": list(case.meetings.all()),
-        "outcome": outcome if show_outcome else None,
+        "outcome": outcome if show_outcome and not restricted else None,
+        "outcome_restricted": restricted,
         "outcome_hidden": outcome is not None and not show_outcome,
         "tally": tally,
         "votes": _votes_for(case, who, oversight),
@@ -308,6 +311,22 @@ def conflict(request: HttpRequest, reference: str) -> HttpResponse:
         _apply_errors(form, error)
         return _refused(request, reference, error, conflict_form=form)
     return _done(request, reference, _("Your conflict of interest is declared; you are recused from this request."))
+
+
+@login_required
+@require_GET
+def outcome_restricted(request: HttpRequest, reference: str) -> HttpResponse:
+    """htmx: show a restricted outcome to someone entitled to it; the read is written to the audit trail."""
+    case = load(request, reference)
+    try:
+        outcome = services.outcome_read_restricted(
+            request=case, actor=request.user, context=RequestContext.from_request(request)
+        )
+    except NotPermitted as error:
+        return render(request, "portal/requests/_refusal.html", {"error": error}, status=403)
+    if outcome is None:
+        raise Http404(_("This request has no outcome yet."))
+    return render(request, "portal/requests/_outcome.html", {"case": case, "outcome": outcome, "opened": True})
 
 
 @login_required

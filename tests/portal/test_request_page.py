@@ -153,3 +153,35 @@ def test_outsiders_cannot_add_documents(client, world, settings, tmp_path):
     response = client.post(url("portal:request_attachment_upload", "en", reference=case.reference), {"file": upload})
     assert response.status_code == 403
     assert not case.attachments.exists()
+
+
+def test_a_restricted_outcome_opens_on_request_and_the_read_is_audited(client, world):
+    from tests.workflows.partnership.conftest import outcome_data
+
+    # given: a restricted outcome
+    case = walk(world, draft(world), "meeting_held")
+    services.outcome_document(
+        request=case,
+        actor=world.secretariat,
+        data=outcome_data(visibility="restricted", restriction_reason="Minors named."),
+    )
+    client.force_login(world.auditor)
+    # when: the auditor opens the request page
+    page = client.get(url("portal:request_detail", "en", reference=case.reference)).content.decode()
+    # then: the outcome is not shown until asked for, and nothing is recorded yet
+    assert "Show the restricted outcome" in page and "Agreement to draft implementing guidelines" not in page
+    assert not AuditEvent.objects.filter(case_id=case.pk, action="restricted_read").exists()
+    # when: they ask for it
+    response = client.get(url("portal:request_outcome", "en", reference=case.reference), headers=HTMX)
+    # then
+    assert response.status_code == 200
+    assert "Agreement to draft implementing guidelines" in response.content.decode()
+    event = AuditEvent.objects.get(case_id=case.pk, action="restricted_read")
+    assert event.actor == world.auditor
+
+
+def test_a_public_outcome_shows_with_the_page_without_a_read_record(client, world):
+    case = walk(world, draft(world), "outcome_documented")
+    page = page_of(client, world.ministry_coordinator, case).content.decode()
+    assert "Agreement to draft implementing guidelines" in page
+    assert not AuditEvent.objects.filter(case_id=case.pk, action="restricted_read").exists()
