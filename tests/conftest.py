@@ -78,6 +78,23 @@ def _fresh_engine_caches():
     sla.forget_policies()
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process(request):
+    """Celery tasks (notification delivery) run in-process unless the test is marked ``redis``.
+
+    With REDIS_URL set, after-commit hand-overs would otherwise go to a broker no worker reads.
+    """
+    from config.celery import app
+
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username: str = "user", **fields):

@@ -18,20 +18,6 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _tasks_in_process(request):
-    """Deliver in-process unless the test runs a real worker: with REDIS_URL set, Celery would publish."""
-    from config.celery import app
-
-    if request.node.get_closest_marker("redis"):
-        yield
-        return
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
-
-
 @pytest.fixture
 def people(make_user):
     """Who is who on the sample ticket: audience name → users (the ticket flow itself names no one)."""
