@@ -158,6 +158,8 @@ class ActionChoice:
     allowed: bool
     reasons: list[Any]
     description: str = ""
+    #: who may take it, when the user may not (whose turn it is)
+    who: str = ""
 
 
 @dataclass
@@ -185,6 +187,7 @@ def action_groups(options: list[Any]) -> ActionGroups:
             allowed=option.allowed,
             reasons=option.reasons,
             description=str(option.spec.description or ""),
+            who=", ".join(str(role.label) for role in option.spec.roles if role.code != "system"),
         )
         if option.allowed:
             groups.allowed.append(choice)
