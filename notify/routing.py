@@ -251,6 +251,21 @@ def _channels(rule: Rule, preference: Any) -> tuple[str, ...]:
     return tuple(c for c in BOTH if getattr(preference, c))
 
 
+# What a recipient's row keeps of the event (the event's own row keeps all of it): the words of a
+# notification use only these, and minutes or long texts need not be copied once per recipient.
+_KEPT = ("from_state", "to_state", "state", "owner", "due_at", "escalate")
+
+
+def _slim(payload: dict[str, Any]) -> dict[str, Any]:
+    from .messages import DETAIL_LABELS
+
+    data = payload.get("data") or {}
+    return {
+        **{key: payload[key] for key in _KEPT if key in payload},
+        "data": {key: data[key] for key in DETAIL_LABELS if key in data},
+    }
+
+
 def _case_payload(event: OutboxEvent, case: Any) -> dict[str, Any]:
     actor = event.actor
     extra: dict[str, Any] = {
@@ -304,7 +319,7 @@ def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
         event = plan.event
         key = id(event)
         if key not in base_payloads:
-            base_payloads[key] = jsonable({**event.payload, **_case_payload(event, plan.case)})
+            base_payloads[key] = jsonable({**_slim(event.payload), **_case_payload(event, plan.case)})
         for uid in plan.user_ids:
             user = users.get(uid)
             if user is None:

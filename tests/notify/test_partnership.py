@@ -92,6 +92,11 @@ def test_the_main_path_tells_each_party_its_part(world):
     walk(world, request, "outcome_documented")
     assert heard(request, "document_outcome") == _all(PARTIES, BOTH)
     assert kinds_heard(request, "document_outcome")["cso-coordinator"] == "minutes_to_confirm"
+    # (the minutes stay on the event's own row, not copied once per recipient)
+    payloads = OutboxMessage.objects.filter(case_id=request.pk, event="document_outcome").values_list(
+        "channel", "payload"
+    )
+    assert all(("minutes" in payload["data"]) == (channel == "event") for channel, payload in payloads)
     services.minutes_confirm(request=request, actor=world.cso_coordinator)
     assert heard(request, "confirm_minutes") == _all(SECRETARIAT, IN_APP)
     services.minutes_confirm(request=request, actor=world.ministry_coordinator)
