@@ -26,6 +26,11 @@ MESSAGES: dict[str, Message] = {
         _("%(reference)s: new request submitted"),
         _("%(actor)s submitted the request “%(title)s”. It is waiting for the secretariat's triage."),
     ),
+    "document_added": Message(
+        _("Document added"),
+        _("%(reference)s: document added"),
+        _("%(actor)s added a document to “%(title)s”."),
+    ),
     "request_info": Message(
         _("More information requested"),
         _("%(reference)s: more information requested"),
@@ -71,6 +76,11 @@ MESSAGES: dict[str, Message] = {
         _("Chair's deciding vote"),
         _("%(reference)s: the chair decided"),
         _("The committee chair cast the deciding vote on “%(title)s”. The request is now: %(state)s."),
+    ),
+    "conflict_declared": Message(
+        _("Conflict of interest declared"),
+        _("%(reference)s: a member declared a conflict of interest"),
+        _("%(actor)s declared a conflict of interest on “%(title)s” and no longer takes part in the vote."),
     ),
     "casting_vote_needed": Message(
         _("Casting vote needed"),
@@ -151,7 +161,7 @@ MESSAGES: dict[str, Message] = {
     "action_progress": Message(
         _("Progress on an action item"),
         _("%(reference)s: progress reported on an action item"),
-        _("%(actor)s reported progress on an action item of “%(title)s”."),
+        _("%(actor)s reported progress on an action item of “%(title)s”, or changed its status."),
     ),
     "action_due_soon": Message(
         _("Action item due soon"),

@@ -64,6 +64,7 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     "decline":            (Rule(("requester",)),),
     "withdraw":           (Rule(("secretariat", "counterparts", "invitees")),),
     "lapse":              (Rule(("requester", "secretariat")),),
+    "document_added":     (Rule(("secretariat",), channels=(IN_APP,)),),
     # committee
     "vote_cast":          (Rule(("chair", "secretariat"), channels=(IN_APP,)),),
     "approve":            (Rule(("parties", "secretariat")),
@@ -74,6 +75,7 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
                            Rule(("committee",), channels=(IN_APP,))),
     "appeal":             (Rule(("secretariat", "chair")),
                            Rule(("pending_voters",), kind="vote_needed")),
+    "conflict_declared":  (Rule(("chair", "secretariat"), channels=(IN_APP,)),),
     "committee_tied":     (Rule(("chair",), kind="casting_vote_needed"),
                            Rule(("secretariat",), channels=(IN_APP,), kind="casting_vote_needed")),
     # meetings
@@ -93,6 +95,7 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     "action_item_created": (Rule((ACTION_OWNER,), kind="action_assigned"),),
     "action_item_updated": (Rule((ACTION_OWNER,), kind="action_assigned"),),  # only when the owner changed
     "action_update_added": (Rule(("secretariat",), channels=(IN_APP,), kind="action_progress"),),
+    "action_status_changed": (Rule(("secretariat",), channels=(IN_APP,), kind="action_progress"),),
     "action_due_soon":    (Rule((RECIPIENTS,)),),
     "action_overdue":     (Rule((RECIPIENTS,)),
                            Rule(("secretariat",), channels=(IN_APP,))),

@@ -307,3 +307,9 @@ def test_rows_are_delivered_by_the_worker_code(world):
     assert outcomes == {"sent"}
     assert sorted(m.to[0] for m in mail.outbox) == ["secretariat-lead@example.org", "secretariat@example.org"]
     assert set(routing.ROUTES) >= {"submit", "accept", "close", "sla_breach"}
+
+
+def test_conflict_declarations_reach_the_chair_and_the_secretariat_in_the_app(world):
+    request = walk(world, draft(world), "in_committee")
+    services.conflict_declare(request=request, actor=world.gov[1], reason="My brother runs the CSO's programme.")
+    assert heard(request, "conflict_declared") == _all({"chair", *SECRETARIAT}, IN_APP)
