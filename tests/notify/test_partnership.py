@@ -313,3 +313,15 @@ def test_conflict_declarations_reach_the_chair_and_the_secretariat_in_the_app(wo
     request = walk(world, draft(world), "in_committee")
     services.conflict_declare(request=request, actor=world.gov[1], reason="My brother runs the CSO's programme.")
     assert heard(request, "conflict_declared") == _all({"chair", *SECRETARIAT}, IN_APP)
+
+
+def test_the_sla_scan_escalates_a_forgotten_request(world):
+    # given a submitted request nobody triaged for a month
+    from engine import sla
+
+    request = walk(world, draft(world), "submitted")
+    # when the scan runs as of then
+    sla.scan(at=timezone.now() + dt.timedelta(days=30))
+    # then the secretariat (the clock's owner), its lead and the chair hear of the breach
+    assert heard(request, "sla_breach") == _all({*SECRETARIAT, "chair"}, BOTH)
+    assert kinds_heard(request, "sla_breach")["chair"] == "sla_breach"
