@@ -1,11 +1,13 @@
 """Who hears what: event → audiences → channels, and the outbox router that applies it.
 
 Read ``ROUTES`` top to bottom to know who is told about what. Audiences are names the case's flow
-resolves (``flow.audience(name)``); three names are ours: ``OWNER`` (the party whose SLA clock it
-is), ``RECIPIENTS`` (users named in the event's payload, for reminders about one meeting or action
-item), ``INVITEES`` (the invitees the event's data names, else the flow's "invitees": a meeting
-is written after its transition, so the transition's own data is the reliable list) and
-``ACTION_OWNER`` (whoever owns the action item the event is about, when it is new or changed owner).
+resolves (``flow.audience(name)``: requester, counterparts, parties, secretariat, secretariat_lead,
+committee, pending_voters, chair, invitees, action_owners). Four names, starting with ``$``, are
+resolved here: ``OWNER`` (the party whose SLA clock it is), ``RECIPIENTS`` (users the event's payload
+names: reminders about one meeting or action item), ``INVITEES`` (the invitees in the event's data,
+else the flow's "invitees": the meeting row is written after its transition, so the transition's
+own data is the reliable list) and ``ACTION_OWNER`` (who owns the action item the event is about,
+when it is new or changed owner).
 Channels are the defaults; each person can switch a kind of notification on or off per channel
 (``notify.models.ChannelPreference``) and take email as a daily digest (``UserSettings.digest``).
 The actor of an event is never told about their own action.
