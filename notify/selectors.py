@@ -77,7 +77,7 @@ def notification_list(user: Any, *, unread_only: bool = False, limit: int = 50) 
                 reference=rendered.reference,
                 subject=rendered.subject,
                 body=rendered.body,
-                url=(data.get("payload") or {}).get("url") or "",
+                url=rendered.url,
                 unread=note.unread,
                 timestamp=note.timestamp,
             )
