@@ -151,3 +151,13 @@ def arrow() -> str:
     from django.utils.translation import get_language_bidi
 
     return "←" if get_language_bidi() else "→"
+
+
+@register.filter
+def running_clocks(clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [clock for clock in clocks if clock["open"]]
+
+
+@register.filter
+def finished_clocks(clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [clock for clock in clocks if not clock["open"]]

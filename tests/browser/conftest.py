@@ -81,11 +81,11 @@ def site(live_server) -> Site:
     return Site(live_server.url)
 
 
-def screenshot(page, name: str, language: str) -> Path:
-    """Save a full-page screenshot to test-artifacts/screenshots/<language>-<name>.png."""
+def screenshot(page, name: str, language: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot to test-artifacts/screenshots/<language>-<name>.png (the whole page by default)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{language}-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
