@@ -20,7 +20,7 @@ class NavItem:
 _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:home", _("Home"), "signed_in"),
     ("portal:request_create", _("New request"), "requester"),
-    ("portal:search", _("All requests"), "overseer"),
+    ("portal:search", _("Requests"), "has_role"),
     ("portal:follow_up", _("Follow-up"), "follow_up"),
     ("portal:dashboard", _("Dashboard"), "overseer"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
@@ -42,6 +42,8 @@ def _visible(audience: str, request: Any) -> bool:
         return who.is_requester
     if audience == "overseer":
         return who.is_secretariat or who.is_auditor
+    if audience == "has_role":
+        return bool(who.organization_ids) or who.is_secretariat or who.is_auditor or who.is_committee
     if audience == "follow_up":
         return who.is_secretariat or who.is_auditor or bool(who.coordinated_ids)
     return False
