@@ -79,20 +79,16 @@ def _fresh_engine_caches():
 
 
 @pytest.fixture(autouse=True)
-def _tasks_in_process(request):
+def _tasks_in_process(request, monkeypatch):
     """Celery tasks (notification delivery) run in-process unless the test is marked ``redis``.
 
     With REDIS_URL set, after-commit hand-overs would otherwise go to a broker no worker reads.
+    (Through monkeypatch, so a test patching the same setting is undone in the right order.)
     """
     from config.celery import app
 
-    if request.node.get_closest_marker("redis"):
-        yield
-        return
-    before = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = before
+    if not request.node.get_closest_marker("redis"):
+        monkeypatch.setitem(app.conf, "task_always_eager", True)
 
 
 @pytest.fixture
