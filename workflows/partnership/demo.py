@@ -99,6 +99,7 @@ PEOPLE = [
     ("bridges-coordinator", "Ali", "Daher", "علي ضاهر", "coordinator of BRIDGES (a CSO)"),
     ("citizens-coordinator", "Rami", "Abi Nader", "رامي أبي ناضر", "coordinator of CVI (a CSO)"),
     ("network-coordinator", "Carla", "Abou Jaoude", "كارلا أبو جودة", "coordinator of CNVA (a network)"),
+    ("admin", "Sami", "Khalil", "سامي خليل", "back office at /admin/ (superuser, no platform role)"),
 ]
 
 COORDINATORS = {
@@ -437,6 +438,9 @@ class _Builder:
                 email=f"{username}@demo.example.org",
                 password=hashed,
                 is_active=True,
+                # Organizations, seats, SLA policies and the calendar are kept in the Django admin.
+                is_staff=username == "admin",
+                is_superuser=username == "admin",
             )
         PlatformRole.objects.create(user=self.u("secretariat"), role=PlatformRole.Role.SECRETARIAT)
         PlatformRole.objects.create(user=self.u("secretariat-lead"), role=PlatformRole.Role.SECRETARIAT)

@@ -74,6 +74,10 @@ def test_the_contract_logins_exist_with_their_password_and_roles(demo):
     assert (ministry.side, ministry.kind) == ("public", "ministry")
     # and committee-cso-1 belongs to the CSO that cso-coordinator coordinates
     assert cso.pk in roles["committee-cso-1"].organization_ids
+    # and the back office has its own login, with no role on the platform
+    admin = user("admin")
+    assert admin.is_superuser and admin.check_password(PASSWORD) and not user_access(admin).roles
+    assert not any(user(username).is_staff for username in demo_module.MAIN_LOGINS)
 
 
 @pytest.mark.django_db
