@@ -324,8 +324,9 @@ class Timeline:
                 warn = calendar.add_business_seconds(start, int(allowance * ratio))
                 if status == SlaClock.Status.ON_TRACK and self.now < warn:
                     margin = warn - self.now
-                elif status == SlaClock.Status.WARNING and warn <= self.now < due:
-                    margin = min(self.now - warn, due - self.now)
+                elif status == SlaClock.Status.WARNING and warn + dt.timedelta(hours=1) <= self.now < due:
+                    # Warned already, and for as long as possible before the breach: the demo stays true longer.
+                    margin = due - self.now
                 elif status == SlaClock.Status.BREACHED and self.now - due >= dt.timedelta(hours=20):
                     # A breach of a day or two, not of months: the smallest overshoot wins.
                     margin = -(self.now - due)
