@@ -197,4 +197,7 @@ def test_secretariat_reopens_a_closed_request(partnership_world, with_actions, t
     request.refresh_from_db()
     assert (request.state, request.closed_at) == (expected, None)
     assert (last_event(request).action, last_event(request).to_state) == ("reopen", expected)
+    # minutes already confirmed: no second confirmation clock runs (silence would have nothing to consent to)
+    running = SlaClock.objects.filter(case_id=request.pk, state="outcome_documented", stopped_at__isnull=True)
+    assert not running.exists()
     assert verify_all().ok

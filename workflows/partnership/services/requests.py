@@ -321,6 +321,12 @@ def _after_confirm_minutes(request: DialogueRequest, actor: Any, event: AuditEve
         flows.stop_clock(request, flows.OUTCOME_DOCUMENTED, _when(event))
 
 
+def _after_reopen(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
+    """Minutes already confirmed need no second round of confirmation: stop that clock again."""
+    if request.state == flows.OUTCOME_DOCUMENTED and request.minutes_confirmed_at is not None:
+        flows.stop_clock(request, flows.OUTCOME_DOCUMENTED, _when(event))
+
+
 _AFTER = {
     "request_info": _after_request_info,
     "provide_info": _after_provide_info,
@@ -331,6 +337,7 @@ _AFTER = {
     "record_meeting": _after_record,
     "document_outcome": _after_document_outcome,
     "confirm_minutes": _after_confirm_minutes,
+    "reopen": _after_reopen,
 }
 
 
