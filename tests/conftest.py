@@ -39,6 +39,17 @@ def _audit_guard_aware_flush() -> None:
     _sqlite_flush_unlocks_audit()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> None:
+    """PBKDF2 at production strength costs ~0.3 s per user; tests check logic, not key stretching."""
+    from django.conf import settings
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+
+
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
@@ -76,6 +87,25 @@ def _fresh_engine_caches():
     yield
     calendar.forget_cached()
     sla.forget_policies()
+
+
+@pytest.fixture(autouse=True)
+def _seeded_reference_data(request):
+    """Themes, charter, SLA policies and committee rule, as the data migrations seed them.
+
+    A transactional test (races, live server, real worker) empties every table when it ends; putting
+    the seeded rows back here keeps each test independent of which ran before it.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+    elif "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    from tests.factories import ensure_seed_data
+
+    ensure_seed_data()
 
 
 @pytest.fixture(autouse=True)

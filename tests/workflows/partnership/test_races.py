@@ -16,8 +16,7 @@ from workflows.partnership.models import DialogueRequest, Vote
 
 from .conftest import draft, walk
 
-# serialized_rollback puts the seeded rows back for the tests that run after these.
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def race(target, count: int) -> list[object]:
