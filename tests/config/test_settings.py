@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Variables the test run itself sets (services, browser tests) that a deployment would not have.
+SERVICE_AND_TEST_ONLY = {"DATABASE_URL", "REDIS_URL", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
 
 
 def _settings(env: dict[str, str], expression: str, module: str = "config.settings") -> str:
     code = f"import django, os; django.setup(); from django.conf import settings as s; print({expression})"
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "SECRET_KEY"}}
+    clean = {k: v for k, v in os.environ.items() if k not in SERVICE_AND_TEST_ONLY}
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=ROOT,
@@ -46,7 +48,7 @@ def test_languages_are_arabic_and_english():
 
 def test_production_profile_passes_check_deploy_without_warnings():
     env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}},
+        **{k: v for k, v in os.environ.items() if k not in SERVICE_AND_TEST_ONLY},
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "dialogue.example.org",
