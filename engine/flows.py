@@ -99,6 +99,7 @@ class Flow:
     #: states with no way out but an explicit reopen; entering one stops every clock
     final_states: ClassVar[frozenset[str]] = frozenset()
     _specs: ClassVar[dict[str, TransitionSpec]]
+    _pausable: ClassVar[frozenset[str]]
 
     def __init__(self, case: Any, user: Any = None, data: dict[str, Any] | None = None) -> None:
         self.case = case

@@ -7,7 +7,7 @@ from typing import Any
 _flows: dict[str, type] = {}
 
 
-def register(flow_cls: type) -> type:
+def register(flow_cls: Any) -> Any:
     """Class decorator: make ``flow_cls`` the flow of its ``model``."""
     _flows[flow_cls.model._meta.label_lower] = flow_cls
     return flow_cls

@@ -304,7 +304,7 @@ def available_transitions(case: Any, user: Any) -> list[AvailableTransition]:
 
 
 def create_case(
-    model: type,
+    model: Any,
     *,
     actor: Any,
     context: audit.RequestContext | None = None,
