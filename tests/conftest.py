@@ -40,6 +40,14 @@ def _audit_guard_aware_flush() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _english_by_default() -> None:
+    """Tests read English unless they ask for Arabic (the product's default is Arabic)."""
+    from django.conf import settings
+
+    settings.LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "en")
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> None:
     """PBKDF2 at production strength costs ~0.3 s per user; tests check logic, not key stretching."""
     from django.conf import settings
