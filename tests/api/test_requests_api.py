@@ -154,10 +154,10 @@ def test_engine_refusals_speak_arabic_when_asked(partnership_world, client_for):
     assert wrong_state.status_code == 409
     assert wrong_state.json() == {
         "code": "transition_not_allowed",
-        "message": "لا يمكن القيام بهذا الإجراء في الحالة الراهنة للملف.",
+        "message": "لا يمكن تنفيذ هذا الإجراء في المرحلة الحالية للملف.",
     }
     assert wrong_role.status_code == 403
-    assert wrong_role.json()["message"] == "لا يحقّ لك القيام بهذا الإجراء."
+    assert wrong_role.json()["message"] == "لا يحق لك تنفيذ هذا الإجراء."
     [reason] = wrong_role.json()["reasons"]
-    assert reason["code"] == "not_permitted" and reason["message"].startswith("لا يحقّ القيام بذلك إلا لـ: ")
+    assert reason["code"] == "not_permitted" and reason["message"].startswith("لا يحق تنفيذ ذلك إلا لـ: ")
     assert "Only" not in reason["message"]
