@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 
-from .audit import PROGRESS_EVERY, CaseFailure, ChainCheck, ProgressCallback, VerifyReport, _utc_iso
+from .audit import _ROW_COLUMNS, PROGRESS_EVERY, CaseFailure, ChainCheck, ProgressCallback, VerifyReport, _utc_iso
 from .models import AuditEvent
 
 HASHED_FIELDS = (
@@ -50,24 +50,8 @@ HASHED_FIELDS = (
 )
 EXPORT_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
 FORMATS = ("jsonl", "csv")
-_COLUMNS = (
-    "case_type",
-    "case_id",
-    "case_reference",
-    "seq",
-    "occurred_at",
-    "actor_id",
-    "actor_label",
-    "actor_role",
-    "action",
-    "from_state",
-    "to_state",
-    "data",
-    "ip_address",
-    "user_agent",
-    "prev_hash",
-    "hash",
-)
+# The database columns behind every exported row: the case type, then what verification reads.
+_COLUMNS = ("case_type", *_ROW_COLUMNS)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _BARE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

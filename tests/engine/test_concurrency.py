@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 
 import engine
 from engine.audit import verify_all
 from engine.errors import ConcurrentChange, TransitionNotAllowedError
 from engine.models import AuditEvent, OutboxMessage
+from tests.concurrency import race
 from workflows.sample.models import Ticket
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WORKERS = 8
-
-
-def _race(target, count: int) -> list[object]:
-    barrier = threading.Barrier(count)
-    outcomes: list[object] = [None] * count
-
-    def work(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = target(index)
-        except Exception as exc:  # the outcome under test, kept for the assertions
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def test_racing_workers_on_one_transition_exactly_one_wins(make_user):
@@ -51,7 +29,7 @@ def test_racing_workers_on_one_transition_exactly_one_wins(make_user):
         engine.run(copy, "open", actor=staff)
         return "won"
 
-    outcomes = _race(attempt, WORKERS)
+    outcomes = race(attempt, WORKERS)
 
     # then exactly one succeeded and every other got a clear conflict, not a crash
     kinds = Counter(type(o).__name__ if isinstance(o, Exception) else o for o in outcomes)
@@ -70,7 +48,7 @@ def test_stale_copies_get_conflict_errors(make_user):
     ticket = engine.create_case(Ticket, actor=staff, title="Race", owner=staff)
     copies = [Ticket.objects.get(pk=ticket.pk) for _ in range(WORKERS)]
 
-    outcomes = _race(lambda i: engine.run(copies[i], "open", actor=staff) and "won", WORKERS)
+    outcomes = race(lambda i: engine.run(copies[i], "open", actor=staff) and "won", WORKERS)
 
     assert sum(1 for o in outcomes if o == "won") == 1
     losers = [o for o in outcomes if o != "won"]
@@ -82,7 +60,7 @@ def test_concurrent_transitions_on_different_cases_all_succeed(make_user):
     staff = make_user("staff", is_staff=True)
     tickets = [engine.create_case(Ticket, actor=staff, title=f"T{i}", owner=staff) for i in range(WORKERS)]
 
-    outcomes = _race(lambda i: engine.run(tickets[i], "open", actor=staff).to_state, WORKERS)
+    outcomes = race(lambda i: engine.run(tickets[i], "open", actor=staff).to_state, WORKERS)
 
     assert outcomes == ["open"] * WORKERS
     assert verify_all().ok
@@ -91,7 +69,7 @@ def test_concurrent_transitions_on_different_cases_all_succeed(make_user):
 def test_concurrent_case_creation_gives_gap_free_references(make_user):
     staff = make_user("staff", is_staff=True)
 
-    outcomes = _race(lambda i: engine.create_case(Ticket, actor=staff, title=f"T{i}").reference, WORKERS)
+    outcomes = race(lambda i: engine.create_case(Ticket, actor=staff, title=f"T{i}").reference, WORKERS)
 
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
     numbers = sorted(int(ref.rsplit("-", 1)[1]) for ref in outcomes)
@@ -114,7 +92,7 @@ def test_non_transition_records_interleaved_with_transitions_keep_one_chain(make
         engine.record(copy, "comment", actor=staff, data={"n": index}, notify=False)
         return "recorded"
 
-    outcomes = _race(act, WORKERS)
+    outcomes = race(act, WORKERS)
 
     assert outcomes.count("recorded") == WORKERS - 1
     seqs = list(AuditEvent.objects.filter(case_id=ticket.pk).order_by("seq").values_list("seq", flat=True))

@@ -2,42 +2,20 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from engine.audit import verify_all
 from engine.models import AuditEvent
+from tests.concurrency import race
 from workflows.partnership import services
 from workflows.partnership.models import DialogueRequest, Vote
 
 from .conftest import draft, walk
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def race(target, count: int) -> list[object]:
-    barrier = threading.Barrier(count)
-    outcomes: list[object] = [None] * count
-
-    def work(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = target(index)
-        except Exception as exc:  # the outcome under test, kept for the assertions
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
 
 
 def test_the_same_member_voting_twice_at_once_counts_once(partnership_world):
