@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from . import audit, outbox, registry, sla
 from .errors import (
@@ -65,11 +66,18 @@ def _copy_into(target: Any, source: Any) -> None:
         setattr(target, model_field.attname, getattr(source, model_field.attname))
 
 
-def _not_permitted(spec: TransitionSpec) -> NotPermitted:
-    labels = ", ".join(str(role.label) for role in spec.roles)
-    from django.utils.translation import gettext_lazy as _
+class _RoleLabels:
+    """The roles' names, joined when the reason is rendered, so they come out in the reader's language."""
 
-    reason = Reason("not_permitted", _("Only %(roles)s may do this."), params={"roles": labels})
+    def __init__(self, roles: Any) -> None:
+        self.roles = roles
+
+    def __str__(self) -> str:
+        return ", ".join(str(role.label) for role in self.roles)
+
+
+def _not_permitted(spec: TransitionSpec) -> NotPermitted:
+    reason = Reason("not_permitted", _("Only %(roles)s may do this."), params={"roles": _RoleLabels(spec.roles)})
     return NotPermitted(reasons=[reason])
 
 

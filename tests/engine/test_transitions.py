@@ -82,3 +82,18 @@ def test_references_are_gap_free_per_prefix_and_year(staff):
     refs = [engine.create_case(Ticket, actor=staff, title=f"t{i}").reference for i in range(3)]
     year = refs[0].split("-")[1]
     assert refs == [f"TCK-{year}-0001", f"TCK-{year}-0002", f"TCK-{year}-0003"]
+
+
+def test_refusal_names_the_roles_in_the_language_it_is_read_in(ticket, make_user):
+    # given a refusal raised while English is active
+    from django.utils import translation
+
+    with translation.override("en"):
+        with pytest.raises(NotPermitted) as caught:
+            engine.run(ticket, "open", actor=make_user("stranger"))
+    # when it is read in Arabic
+    with translation.override("ar"):
+        text = caught.value.reasons[0].text()
+    # then the role names are Arabic too, not frozen in the language of the moment it was raised
+    assert "staff" not in text and "owner" not in text
+    assert any("\u0600" <= ch <= "\u06ff" for ch in text)
