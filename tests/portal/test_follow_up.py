@@ -21,6 +21,18 @@ def follow_up(world):
     return case
 
 
+@pytest.fixture
+def item(world, follow_up):
+    """An open action owned by the ministry."""
+    return services.action_item_create(
+        request=follow_up,
+        actor=world.secretariat,
+        description="Guidelines",
+        owner_organization=world.ministry.pk,
+        due_date="2027-03-31",
+    )
+
+
 def test_the_secretariat_adds_a_follow_up_action(client, world, follow_up):
     client.force_login(world.secretariat)
     response = client.post(
@@ -59,15 +71,8 @@ def test_a_party_cannot_add_actions(client, world, follow_up):
     assert not ActionItem.objects.exists()
 
 
-def test_the_owner_reports_progress_and_completes_the_action(client, world, follow_up):
+def test_the_owner_reports_progress_and_completes_the_action(client, world, follow_up, item):
     # given
-    item = services.action_item_create(
-        request=follow_up,
-        actor=world.secretariat,
-        description="Guidelines",
-        owner_organization=world.ministry.pk,
-        due_date="2027-03-31",
-    )
     client.force_login(world.ministry_coordinator)
     page = client.get(url("portal:request_detail", "en", reference=follow_up.reference)).content.decode()
     assert "Report progress" in page
@@ -89,14 +94,7 @@ def test_the_owner_reports_progress_and_completes_the_action(client, world, foll
     assert AuditEvent.objects.filter(case_id=follow_up.pk, action="action_status_changed").exists()
 
 
-def test_dropping_an_action_needs_a_justification(client, world, follow_up):
-    item = services.action_item_create(
-        request=follow_up,
-        actor=world.secretariat,
-        description="Guidelines",
-        owner_organization=world.ministry.pk,
-        due_date="2027-03-31",
-    )
+def test_dropping_an_action_needs_a_justification(client, world, follow_up, item):
     client.force_login(world.ministry_coordinator)
     prefix = f"item-{item.pk}-"
     response = client.post(
@@ -110,14 +108,7 @@ def test_dropping_an_action_needs_a_justification(client, world, follow_up):
     assert item.status == "open" and not item.updates.exists()
 
 
-def test_someone_elses_action_cannot_be_reported_on(client, world, follow_up):
-    item = services.action_item_create(
-        request=follow_up,
-        actor=world.secretariat,
-        description="Guidelines",
-        owner_organization=world.ministry.pk,
-        due_date="2027-03-31",
-    )
+def test_someone_elses_action_cannot_be_reported_on(client, world, follow_up, item):
     client.force_login(world.cso_coordinator)
     prefix = f"item-{item.pk}-"
     response = client.post(
