@@ -77,6 +77,30 @@ def _mark(message: OutboxMessage, **fields: Any) -> int:
     return OutboxMessage.objects.filter(pk=message.pk).update(**fields)
 
 
+def settle_attempt(
+    rows: Any, *, attempts: int, error: str | None, now: datetime, retry_now: bool, what: str
+) -> Outcome:
+    """Record how an attempt on ``rows`` (a queryset) ended: sent, retry later with back-off, or failed for good."""
+    if error is None:
+        rows.update(
+            status=OutboxMessage.Status.SENT,
+            sent_at=timezone.now(),
+            attempts=attempts,
+            last_error="",
+            deliver_after=None,
+        )
+        return Outcome("sent")
+    if attempts >= conf("MAX_ATTEMPTS"):
+        rows.update(status=OutboxMessage.Status.FAILED, attempts=attempts, last_error=error, deliver_after=None)
+        logger.error("%s failed for good after %s attempts: %s", what, attempts, error)
+        return Outcome("failed", error=error)
+    delay = 0.0 if retry_now else retry_delay(attempts)
+    # Not before the retry is due: neither the retry task nor the sweep takes it earlier.
+    rows.update(attempts=attempts, last_error=error, deliver_after=now + timedelta(seconds=delay))
+    logger.warning("%s attempt %s failed: %s", what, attempts, error)
+    return Outcome("retry", retry_in=delay, error=error)
+
+
 def recipient_language(user: Any) -> str:
     from .services import user_language_get
 
@@ -200,6 +224,7 @@ def deliver(message_id: int, *, retry_now: bool = False) -> Outcome:
             return Outcome("skipped", error=why_not)
         attempts = message.attempts + 1
         _remember_language(message.recipient)
+        error = None
         try:
             if message.channel == IN_APP:
                 with transaction.atomic():
@@ -208,25 +233,14 @@ def deliver(message_id: int, *, retry_now: bool = False) -> Outcome:
                 deliver_email(message)
         except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded on the row
             error = f"{type(exc).__name__}: {exc}"[:2000]
-        else:
-            _mark(
-                message,
-                status=OutboxMessage.Status.SENT,
-                sent_at=timezone.now(),
-                attempts=attempts,
-                last_error="",
-                deliver_after=None,
-            )
-            return Outcome("sent")
-        if attempts >= conf("MAX_ATTEMPTS"):
-            _mark(message, status=OutboxMessage.Status.FAILED, attempts=attempts, last_error=error, deliver_after=None)
-            logger.error("Outbox message %s failed for good after %s attempts: %s", message.pk, attempts, error)
-            return Outcome("failed", error=error)
-        delay = 0.0 if retry_now else retry_delay(attempts)
-        # Not before the retry is due: neither the retry task nor the sweep takes it earlier.
-        _mark(message, attempts=attempts, last_error=error, deliver_after=now + timedelta(seconds=delay))
-        logger.warning("Outbox message %s attempt %s failed: %s", message.pk, attempts, error)
-        return Outcome("retry", retry_in=delay, error=error)
+        return settle_attempt(
+            OutboxMessage.objects.filter(pk=message.pk),
+            attempts=attempts,
+            error=error,
+            now=now,
+            retry_now=retry_now,
+            what=f"Outbox message {message.pk}",
+        )
 
 
 def stale_pending_ids(now: datetime | None = None, older_than: float | None = None) -> list[int]:

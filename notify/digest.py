@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 
 from engine.models import OutboxMessage
 
-from .delivery import Outcome, conf, recipient_language, render_message, retry_delay
+from .delivery import Outcome, recipient_language, render_message, settle_attempt
 from .rendering import build_email
 from .routing import DIGEST
 
@@ -72,6 +72,7 @@ def deliver_digest(user_id: int, *, retry_now: bool = False, now: datetime | Non
             )
             return Outcome("skipped")
         attempts = max(row.attempts for row in rows) + 1
+        error = None
         try:
             language = recipient_language(user)
             items = [render_message(row, language) for row in rows]
@@ -89,20 +90,11 @@ def deliver_digest(user_id: int, *, retry_now: bool = False, now: datetime | Non
             email.send(fail_silently=False)
         except Exception as exc:  # noqa: BLE001 - recorded on every row of the digest
             error = f"{type(exc).__name__}: {exc}"[:2000]
-        else:
-            _mark(
-                rows,
-                status=OutboxMessage.Status.SENT,
-                sent_at=timezone.now(),
-                attempts=attempts,
-                last_error="",
-                deliver_after=None,
-            )
-            return Outcome("sent")
-        if attempts >= conf("MAX_ATTEMPTS"):
-            _mark(rows, status=OutboxMessage.Status.FAILED, attempts=attempts, last_error=error, deliver_after=None)
-            logger.error("Digest for user %s failed for good: %s", user_id, error)
-            return Outcome("failed", error=error)
-        delay = 0.0 if retry_now else retry_delay(attempts)
-        _mark(rows, attempts=attempts, last_error=error, deliver_after=now + timedelta(seconds=delay))
-        return Outcome("retry", retry_in=delay, error=error)
+        return settle_attempt(
+            OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]),
+            attempts=attempts,
+            error=error,
+            now=now,
+            retry_now=retry_now,
+            what=f"Digest for user {user_id}",
+        )
