@@ -20,24 +20,15 @@ from partners.selectors import organizations, user_organizations
 from workflows.partnership import services
 from workflows.partnership.forms import RequestForm
 from workflows.partnership.models import DialogueRequest
+from workflows.partnership.services.requests import EDITABLE_FIELDS
 
 from .. import presenters
 from ..access import viewer
 from ..forms import AttachmentForm, dress_request_form
 from .requests import load
 
-FIELDS = (
-    "requesting_organization",
-    "title",
-    "summary",
-    "policy_question",
-    "theme",
-    "format",
-    "period_start",
-    "period_end",
-    "expected_participants",
-    "language",
-)
+# What the guided form sends: the requesting organization, then what the requester may edit on a draft.
+FIELDS = ("requesting_organization", *EDITABLE_FIELDS)
 
 
 def _sent(request: HttpRequest) -> dict[str, Any]:
