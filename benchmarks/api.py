@@ -25,28 +25,14 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _scratch import scratch_database
+
 BENCH_DB = "bench_api"
 REQUESTS = 100_000
 EVENTS_PER_REQUEST = 10
 ORGANIZATIONS = 200
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
-
-
-def _admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def main() -> None:
@@ -55,34 +41,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    if not base_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/dbname")
-    _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(base_url, f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = _with_db(base_url, BENCH_DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("LANGUAGE_CODE", "en")
     # Deliver nothing: the benchmark reads, and generated rows must not wake the notification router.
-    os.environ["ENGINE_OUTBOX_ROUTER"] = ""
-    os.environ["ENGINE_OUTBOX_DISPATCHER"] = ""
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.db import connections
-
-    try:
-        started = time.perf_counter()
-        print(f"Migrating {BENCH_DB} ...", flush=True)
-        call_command("migrate", verbosity=0)
+    env = {"ENGINE_OUTBOX_ROUTER": "", "ENGINE_OUTBOX_DISPATCHER": ""}
+    started = time.perf_counter()
+    with scratch_database(BENCH_DB, keep=args.keep, env=env):
         people = generate()
         print(f"Data ready in {time.perf_counter() - started:.0f} s.\n", flush=True)
         measure(args, people)
-    finally:
-        connections.close_all()
-        if not args.keep:
-            _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 # --- data -------------------------------------------------------------------------------------------

@@ -26,23 +26,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _scratch import ROOT, scratch_database
+
 BENCH_DB = "bench_notify"
 QUEUE = f"bench-notify-{os.getpid()}"
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
-
-
-def _admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(statement)
 
 
 def _free_port() -> int:
@@ -98,34 +86,15 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
 
-    base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    if not base_url.startswith(("postgres://", "postgresql://")):
-        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/dbname")
     if not os.environ.get("REDIS_URL"):
         sys.exit("This benchmark needs Redis: set REDIS_URL=redis://127.0.0.1:6379/<db>")
-    _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(base_url, f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = _with_db(base_url, BENCH_DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ["NOTIFY_QUEUE"] = QUEUE
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    print(f"Migrating {BENCH_DB} ...", flush=True)
-    call_command("migrate", verbosity=0)
-    try:
-        people = setup_people()
-        transition_cost(args, people)
-        delivery_rate(args, people)
-    finally:
-        from django.db import connections
-
-        _purge_queue()
-        connections.close_all()
-        if not args.keep:
-            _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+    with scratch_database(BENCH_DB, keep=args.keep, env={"NOTIFY_QUEUE": QUEUE}):
+        try:
+            people = setup_people()
+            transition_cost(args, people)
+            delivery_rate(args, people)
+        finally:
+            _purge_queue()
 
 
 def setup_people() -> dict:

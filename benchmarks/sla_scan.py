@@ -14,35 +14,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _scratch import scratch_database
+
 BENCH_DB = "bench_sla_scan"
 BEIRUT = ZoneInfo("Asia/Beirut")
-
-
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/dbname")
-    return url
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunparse(urlparse(url)._replace(path=f"/{name}"))
-
-
-def _admin(url: str, statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(statement)
 
 
 class _Rollback(Exception):
@@ -73,30 +52,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
 
-    base_url = _database_url()
-    _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-    _admin(base_url, f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = _with_db(base_url, BENCH_DB)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.pop("REDIS_URL", None)
     # One outbox row per event (no per-recipient expansion) and no dispatch: the scan's own cost.
-    os.environ["ENGINE_OUTBOX_ROUTER"] = "engine.outbox.default_router"
-    os.environ["ENGINE_OUTBOX_DISPATCHER"] = ""
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    print(f"Migrating {BENCH_DB} ...", flush=True)
-    call_command("migrate", verbosity=0)
-    try:
+    env = {"ENGINE_OUTBOX_ROUTER": "engine.outbox.default_router", "ENGINE_OUTBOX_DISPATCHER": ""}
+    os.environ.pop("REDIS_URL", None)
+    with scratch_database(BENCH_DB, keep=args.keep, env=env):
         run(args)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if not args.keep:
-            _admin(base_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def run(args: argparse.Namespace) -> None:
