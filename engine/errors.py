@@ -60,3 +60,10 @@ class InvalidInput(EngineError):
 class ConcurrentChange(EngineError):
     code = "conflict"
     default_message = _("Someone else changed this case at the same time. Reload it and try again.")
+
+
+class IdempotencyKeyReused(EngineError):
+    """The same ``Idempotency-Key`` came back with another body or for another action."""
+
+    code = "idempotency_key_reused"
+    default_message = _("This Idempotency-Key was used for another action.")

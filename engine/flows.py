@@ -13,6 +13,27 @@ from .reasons import Reason
 from .roles import Role
 
 Guard = Callable[[Any], "Reason | Iterable[Reason] | None"]
+#: In-transaction writes of an action, run by the engine after its audit event is written:
+#: ``(flow, event) -> None``; whoever calls the engine (API, portal, SLA scan, committee), it runs.
+Effect = Callable[[Any, Any], None]
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """An event a flow emits: its name, its label, and who may read its actor and data.
+
+    ``visible_to`` is a list of roles; ``None`` means anyone who may see the case. A hidden event
+    still shows its sequence number and hashes, so every reader can check the chain.
+    """
+
+    name: str
+    label: Any = ""
+    visible_to: Sequence[Role] | None = None
+
+    def readable_by(self, flow: Any, user: Any) -> bool:
+        if self.visible_to is None:
+            return True
+        return any(role.admits(flow, user) for role in self.visible_to)
 
 
 @dataclass
@@ -22,7 +43,9 @@ class TransitionSpec:
     name: str
     label: Any
     sources: list[str] = field(default_factory=list)
+    #: the usual target; ``targets`` lists every state the action may end in (the body may choose)
     target: str = ""
+    targets: list[str] = field(default_factory=list)
     roles: Sequence[Role] = ()
     guards: Sequence[Guard] = ()
     form: type[forms.Form] | None = None
@@ -31,6 +54,26 @@ class TransitionSpec:
     # May the engine itself (an SLA breach, a scheduled job) run it with no user?
     system: bool = False
     description: Any = ""
+    #: in-transaction writes the engine always runs after the audit event (see ``Effect``)
+    on_success: Effect | None = None
+    #: who may read the event's actor and data (``None``: anyone who sees the case)
+    visible_to: Sequence[Role] | None = None
+    #: a transition moves the state machine; an action (vote, document, ...) leaves the state as is
+    kind: str = "transition"
+
+    def __post_init__(self) -> None:
+        if not self.targets:
+            self.targets = [self.target] if self.target else []
+        if not self.target and self.targets:
+            self.target = self.targets[0]
+
+    @property
+    def is_action(self) -> bool:
+        return self.kind == "action"
+
+    @property
+    def event(self) -> EventSpec:
+        return EventSpec(self.name, self.label, self.visible_to)
 
     def role_for(self, flow: Any, user: Any) -> Role | None:
         for role in self.roles:
@@ -51,11 +94,19 @@ class TransitionSpec:
         return reasons
 
 
+def chosen_target(choose: Callable[..., str], *states: str) -> Any:
+    """A target the action chooses from its input, among ``states`` (viewflow's ``State.GET_STATE``).
+
+    ``choose(flow, **cleaned)`` returns one of ``states``; diagrams and the API list every one.
+    """
+    return State.GET_STATE(lambda flow, *args, **kwargs: choose(flow, **kwargs), states=list(states))
+
+
 def transition(
     state: State,
     *,
     source: str | Sequence[str],
-    target: str,
+    target: Any,
     label: Any = None,
     roles: Sequence[Role] = (),
     guards: Sequence[Guard] = (),
@@ -63,28 +114,75 @@ def transition(
     pauses_clock: bool = False,
     system: bool = False,
     description: Any = "",
+    on_success: Effect | None = None,
+    visible_to: Sequence[Role] | None = None,
 ) -> Callable[[Callable[..., Any]], Any]:
-    """Declare a transition on a flow: a viewflow transition carrying a ``TransitionSpec``."""
+    """Declare a transition on a flow: a viewflow transition carrying a ``TransitionSpec``.
+
+    ``target`` is a state, or ``chosen_target(...)`` when the body's input decides among several.
+    """
     sources = [source] if isinstance(source, str) else list(source)
+    targets = [str(t) for t in target.states] if isinstance(target, State.GET_STATE) else [str(target)]
 
     def decorate(func: Callable[..., Any]) -> Any:
         spec = TransitionSpec(
             name=func.__name__,
             label=label or func.__name__.replace("_", " ").capitalize(),
             sources=[str(s) for s in sources],
-            target=str(target),
+            target=targets[0],
+            targets=targets,
             roles=tuple(roles),
             guards=tuple(guards),
             form=form,
             pauses_clock=pauses_clock,
             system=system,
             description=description,
+            on_success=on_success,
+            visible_to=visible_to,
         )
         # Permission and guards are checked by the engine (with reasons), so viewflow only
         # enforces source and target here.
         return state.transition(
             source=sources, target=target, label=spec.label, permission=None, custom={"spec": spec}
         )(func)
+
+    return decorate
+
+
+def action(
+    *,
+    source: str | Sequence[str],
+    label: Any = None,
+    roles: Sequence[Role] = (),
+    guards: Sequence[Guard] = (),
+    form: type[forms.Form] | None = None,
+    system: bool = False,
+    description: Any = "",
+    on_success: Effect | None = None,
+    visible_to: Sequence[Role] | None = None,
+) -> Callable[[Callable[..., Any]], Any]:
+    """Declare an action that leaves the state as it is (a vote, a document, an action item's change).
+
+    The engine runs it like a transition (lock, roles, guards, form, audit, ``on_success``, outbox)
+    but moves no clock. The body returns the event's data; its writes belong in ``on_success``.
+    """
+    sources = [source] if isinstance(source, str) else list(source)
+
+    def decorate(func: Callable[..., Any]) -> Any:
+        func._action_spec = TransitionSpec(  # type: ignore[attr-defined]
+            name=func.__name__,
+            label=label or func.__name__.replace("_", " ").capitalize(),
+            sources=[str(s) for s in sources],
+            roles=tuple(roles),
+            guards=tuple(guards),
+            form=form,
+            system=system,
+            description=description,
+            on_success=on_success,
+            visible_to=visible_to,
+            kind="action",
+        )
+        return func
 
     return decorate
 
@@ -98,7 +196,12 @@ class Flow:
     state_labels: ClassVar[dict[str, Any]] = {}
     #: states with no way out but an explicit reopen; entering one stops every clock
     final_states: ClassVar[frozenset[str]] = frozenset()
+    #: events the flow emits besides its transitions and actions (the platform's own notes,
+    #: reminders, the SLA scan's warnings), with who may read them
+    events: ClassVar[Sequence[EventSpec]] = ()
     _specs: ClassVar[dict[str, TransitionSpec]]
+    _actions: ClassVar[dict[str, TransitionSpec]]
+    _events: ClassVar[dict[str, EventSpec]]
     _pausable: ClassVar[frozenset[str]]
 
     def __init__(self, case: Any, user: Any = None, data: dict[str, Any] | None = None) -> None:
@@ -143,8 +246,57 @@ class Flow:
         return names
 
     @classmethod
+    def actions(cls) -> dict[str, TransitionSpec]:
+        """Every action that leaves the state as it is, by name, in declaration order."""
+        cached = cls.__dict__.get("_actions")
+        if cached is None:
+            cached = {}
+            for name in cls._declaration_order():
+                attr = getattr(cls, name, None)
+                spec = getattr(attr, "_action_spec", None)
+                if isinstance(spec, TransitionSpec):
+                    cached[spec.name] = spec
+            cls._actions = cached
+        return cached
+
+    @classmethod
     def spec(cls, name: str) -> TransitionSpec | None:
         return cls.specs().get(name)
+
+    @classmethod
+    def unit(cls, name: str) -> TransitionSpec | None:
+        """The transition or action called ``name``."""
+        return cls.specs().get(name) or cls.actions().get(name)
+
+    @classmethod
+    def event_specs(cls) -> dict[str, EventSpec]:
+        """Every event the flow emits (transitions, actions, declared events), by name."""
+        cached = cls.__dict__.get("_events")
+        if cached is None:
+            cached = {"create": EventSpec("create")}
+            for spec in [*cls.specs().values(), *cls.actions().values()]:
+                cached[spec.name] = spec.event
+            for event in cls.events:
+                cached[event.name] = event
+            cls._events = cached
+        return cached
+
+    @classmethod
+    def event_spec(cls, name: str) -> EventSpec:
+        """The declared event ``name``; an undeclared name is a programming error."""
+        try:
+            return cls.event_specs()[name]
+        except KeyError:
+            raise LookupError(f"{cls.__name__} declares no event {name!r}.") from None
+
+    def can_view(self) -> bool:
+        """May ``self.user`` see the case at all? Flows override this; the default is nobody."""
+        return False
+
+    def may_read_event(self, name: str) -> bool:
+        """May ``self.user`` read the actor and data of an event ``name`` of this case?"""
+        spec = self.event_specs().get(name)
+        return spec is None or spec.readable_by(self, self.user)
 
     @classmethod
     def states(cls) -> list[str]:
@@ -152,7 +304,7 @@ class Flow:
             return list(cls.state_labels)
         seen: list[str] = []
         for spec in cls.specs().values():
-            for value in [*spec.sources, spec.target]:
+            for value in [*spec.sources, *spec.targets]:
                 if value not in seen:
                     seen.append(value)
         return seen

@@ -89,7 +89,7 @@ def flow_graph(flow_cls: Any) -> Graph:
     specs = list(flow_cls.specs().values())
     names = list(flow_cls.states())
     for spec in specs:
-        for state in [*spec.sources, spec.target]:
+        for state in [*spec.sources, *spec.targets]:
             if state not in names:
                 names.append(state)
     initial = str(flow_cls.state._default) if getattr(flow_cls.state, "_default", None) is not None else None
@@ -101,7 +101,7 @@ def flow_graph(flow_cls: Any) -> Graph:
     edges = [
         Edge(
             source=source,
-            target=spec.target,
+            target=target,
             name=spec.name,
             label=str(spec.label),
             roles=tuple(str(role.label) for role in spec.roles),
@@ -110,6 +110,7 @@ def flow_graph(flow_cls: Any) -> Graph:
         )
         for spec in specs
         for source in spec.sources
+        for target in spec.targets
     ]
     meta = flow_cls.model._meta
     title = f"{capfirst(str(meta.verbose_name))} ({meta.label_lower})"

@@ -269,6 +269,11 @@ class IdempotencyRecord(models.Model):
     case_id = models.BigIntegerField()
     transition = models.CharField(max_length=60)
     result = models.JSONField(default=dict)
+    #: sha256 of the request body: the same key with another body is refused
+    fingerprint = models.CharField(max_length=64, blank=True, default="")
+    #: the HTTP answer first given, replayed on a repeat (API calls only)
+    response = models.JSONField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(default=200)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, outbox, registry, sla
+from . import audit, idempotency, outbox, registry, sla
 from .errors import (
     ConcurrentChange,
     GuardFailed,
@@ -20,7 +20,7 @@ from .errors import (
     UnknownTransition,
 )
 from .flows import Flow, TransitionSpec
-from .models import AuditEvent, IdempotencyRecord
+from .models import AuditEvent
 from .reasons import Reason
 
 
@@ -76,7 +76,12 @@ class _RoleLabels:
         return ", ".join(str(role.label) for role in self.roles)
 
 
-def _not_permitted(spec: TransitionSpec) -> NotPermitted:
+def _not_permitted(spec: TransitionSpec, flow: Flow | None = None, user: Any = None) -> NotPermitted:
+    """Refused for lack of a role: a role's own explanation (recused, no seat) if it has one."""
+    for role in spec.roles:
+        explained = role.refusal(flow, user) if flow is not None else None
+        if explained is not None:
+            return NotPermitted(reasons=[explained])
     reason = Reason("not_permitted", _("Only %(roles)s may do this."), params={"roles": _RoleLabels(spec.roles)})
     return NotPermitted(reasons=[reason])
 
@@ -106,9 +111,14 @@ def run(
     audit_data: dict[str, Any] | None = None,
     files: Any = None,
 ) -> TransitionResult:
-    """Run transition ``name`` on ``case`` for ``actor`` atomically; ``case`` is updated in place."""
+    """Run the transition or action ``name`` on ``case`` for ``actor`` atomically; ``case`` is updated in place.
+
+    The one shape of every change: lock the case, check roles and guards (with reasons), validate
+    the input, run the body, write the audit event, run the declared ``on_success`` writes, move
+    the clocks (transitions only), write the outbox rows and remember the idempotency key.
+    """
     flow_cls = registry.flow_for(type(case))
-    spec = flow_cls.spec(name)
+    spec = flow_cls.unit(name)
     if spec is None:
         raise UnknownTransition()
     try:
@@ -149,7 +159,7 @@ def _run_locked(
     locked = lock(case)
     case_type = locked.case_type()
     if idempotency_key:
-        record = IdempotencyRecord.objects.filter(actor=actor, key=idempotency_key).first()
+        record = idempotency.lookup(actor, idempotency_key, scope=(case_type, locked.pk, spec.name), body=data)
         if record is not None:
             _copy_into(case, locked)
             return TransitionResult(
@@ -178,7 +188,7 @@ def _run_locked(
     else:
         role = spec.role_for(flow, actor)
         if role is None:
-            raise _not_permitted(spec)
+            raise _not_permitted(spec, flow, actor)
         role_code = role.code
 
     cleaned = _validate(spec, flow, data, files)
@@ -190,8 +200,9 @@ def _run_locked(
     body_result = getattr(flow, spec.name)(**cleaned)
     to_state = locked.state
     now = occurred_at or timezone.now()
-    locked.version += 1
-    locked.updated_at = now
+    if not spec.is_action:
+        locked.version += 1
+        locked.updated_at = now
 
     event_data = {key: value for key, value in cleaned.items() if not hasattr(value, "read")}
     if isinstance(body_result, dict):
@@ -203,42 +214,46 @@ def _run_locked(
         action=spec.name,
         actor=actor,
         actor_role=role_code,
-        from_state=from_state,
-        to_state=to_state,
+        # An action moves nothing: its event names no states, like every other event that is not a move.
+        from_state="" if spec.is_action else from_state,
+        to_state="" if spec.is_action else to_state,
         data=event_data,
         context=context,
         occurred_at=now,
     )
-    locked.save(force_update=True)
+    if spec.is_action:
+        type(locked).objects.filter(pk=locked.pk).update(audit_seq=locked.audit_seq, audit_hash=locked.audit_hash)
+    else:
+        locked.save(force_update=True)
     event.save(force_insert=True)
-    sla.on_transition(locked, flow_cls, spec, from_state, to_state, now)
-    outbox.emit(
-        [
-            outbox.OutboxEvent(
-                event=spec.name,
-                case_type=case_type,
-                case_id=locked.pk,
-                case_reference=locked.reference,
-                case=locked,
-                actor=actor,
-                audit_seq=event.seq,
-                payload={"from_state": from_state, "to_state": to_state, "data": event.data},
-            )
-        ]
-    )
+    if not spec.is_action:
+        sla.on_transition(locked, flow_cls, spec, from_state, to_state, now)
+    if spec.on_success is not None:
+        # The action's own rows (a meeting, an outcome, a vote), in this transaction, before the
+        # outbox router reads them to work out who hears about it.
+        spec.on_success(flow, event)
+    outbox.emit([_outbox_event(locked, event, actor, {"from_state": from_state, "to_state": to_state})])
     result_data = {"from_state": from_state, "to_state": to_state, "seq": event.seq, "version": locked.version}
     if idempotency_key:
-        IdempotencyRecord.objects.create(
-            key=idempotency_key,
-            actor=actor,
-            case_type=case_type,
-            case_id=locked.pk,
-            transition=spec.name,
-            result=result_data,
+        idempotency.remember(
+            actor, idempotency_key, scope=(case_type, locked.pk, spec.name), result=result_data, body=data
         )
     _copy_into(case, locked)
     return TransitionResult(
         case=case, transition=spec.name, from_state=from_state, to_state=to_state, event=event, data=result_data
+    )
+
+
+def _outbox_event(case: Any, event: AuditEvent, actor: Any, extra: dict[str, Any]) -> outbox.OutboxEvent:
+    return outbox.OutboxEvent(
+        event=event.action,
+        case_type=case.case_type(),
+        case_id=case.pk,
+        case_reference=case.reference,
+        case=case,
+        actor=actor,
+        audit_seq=event.seq,
+        payload={**extra, "data": event.data},
     )
 
 
@@ -252,10 +267,12 @@ def record(
     context: audit.RequestContext | None = None,
     notify: bool = True,
 ) -> AuditEvent:
-    """Audit a non-transition action (a vote, a document, a restricted read) on a case.
+    """Audit an event the flow declares (``Flow.events``) that no action of its own runs.
 
+    The platform's notes (a tie, an automatic recusal), field edits of a draft, restricted reads.
     Runs in the caller's transaction and locks the case row to extend its chain.
     """
+    registry.flow_for(type(case)).event_spec(action)  # undeclared events are a programming error
     with transaction.atomic():
         locked = lock(case)
         event = audit.build_event(
@@ -269,33 +286,16 @@ def record(
         type(locked).objects.filter(pk=locked.pk).update(audit_seq=locked.audit_seq, audit_hash=locked.audit_hash)
         event.save(force_insert=True)
         if notify:
-            outbox.emit(
-                [
-                    outbox.OutboxEvent(
-                        event=action,
-                        case_type=locked.case_type(),
-                        case_id=locked.pk,
-                        case_reference=locked.reference,
-                        case=locked,
-                        actor=actor,
-                        audit_seq=event.seq,
-                        payload={"data": event.data},
-                    )
-                ]
-            )
+            outbox.emit([_outbox_event(locked, event, actor, {})])
         case.audit_seq, case.audit_hash = locked.audit_seq, locked.audit_hash
     return event
 
 
-def available_transitions(case: Any, user: Any) -> list[AvailableTransition]:
-    """Every transition out of the current state, with whether ``user`` may run it and why not."""
-    flow_cls = registry.flow_for(type(case))
-    flow = flow_cls(case, user)
+def _options(flow: Flow, user: Any, specs: list[TransitionSpec]) -> list[AvailableTransition]:
     options = []
-    for spec in flow_cls.outgoing(case.state):
-        reasons: list[Reason] = []
+    for spec in specs:
         if spec.role_for(flow, user) is None:
-            reasons = list(_not_permitted(spec).reasons)
+            reasons = list(_not_permitted(spec, flow, user).reasons)
         else:
             reasons = spec.check_guards(flow)
         options.append(
@@ -309,6 +309,56 @@ def available_transitions(case: Any, user: Any) -> list[AvailableTransition]:
             )
         )
     return options
+
+
+def available_transitions(case: Any, user: Any) -> list[AvailableTransition]:
+    """Every transition out of the current state, with whether ``user`` may run it and why not."""
+    flow_cls = registry.flow_for(type(case))
+    return _options(flow_cls(case, user), user, flow_cls.outgoing(case.state))
+
+
+@dataclass
+class Capabilities:
+    """What one person may do on one case now, and why not: the one answer every screen asks."""
+
+    case: Any
+    user: Any
+    can_view: bool
+    transitions: list[AvailableTransition]
+    actions: list[AvailableTransition]
+    flow: Flow
+
+    def option(self, name: str) -> AvailableTransition | None:
+        return next((o for o in [*self.transitions, *self.actions] if o.name == name), None)
+
+    def can(self, name: str) -> bool:
+        option = self.option(name)
+        return option is not None and option.allowed
+
+    def reasons(self, name: str) -> list[Reason]:
+        option = self.option(name)
+        return option.reasons if option is not None else []
+
+    def allowed(self) -> list[AvailableTransition]:
+        return [o for o in self.transitions if o.allowed]
+
+    def may_read_event(self, name: str) -> bool:
+        return self.can_view and self.flow.may_read_event(name)
+
+
+def capabilities(case: Any, user: Any) -> Capabilities:
+    """``user``'s capabilities on ``case``: visibility, transitions and actions with their reasons."""
+    flow_cls = registry.flow_for(type(case))
+    flow = flow_cls(case, user)
+    actions = [spec for spec in flow_cls.actions().values() if case.state in spec.sources]
+    return Capabilities(
+        case=case,
+        user=user,
+        can_view=flow.can_view(),
+        transitions=_options(flow, user, flow_cls.outgoing(case.state)),
+        actions=_options(flow, user, actions),
+        flow=flow,
+    )
 
 
 def create_case(

@@ -158,14 +158,14 @@ def resume_sources(flow_cls: Any, state: str) -> frozenset[str]:
     if cached is not None:
         return cached
     specs = list(flow_cls.specs().values())
-    frontier = [spec.target for spec in specs if spec.pauses_clock and state in spec.sources and spec.target != state]
+    frontier = [t for spec in specs if spec.pauses_clock and state in spec.sources for t in spec.targets if t != state]
     reached: set[str] = set()
     while frontier:
         current = frontier.pop()
         if current in reached or current == state or current in flow_cls.final_states:
             continue
         reached.add(current)
-        frontier.extend(spec.target for spec in specs if current in spec.sources)
+        frontier.extend(t for spec in specs if current in spec.sources for t in spec.targets)
     result = frozenset(reached)
     _resume_sources_cache[key] = result
     return result

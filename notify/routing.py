@@ -64,7 +64,8 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     "accept":             (Rule(("requester", "counterparts")),
                            Rule(("pending_voters",), kind="vote_needed")),
     "decline":            (Rule(("requester",)),),
-    "withdraw":           (Rule(("secretariat", "counterparts", "invitees")),),
+    "withdraw":           (Rule(("secretariat", "counterparts")),
+                           Rule((INVITEES,), ics=True)),
     "lapse":              (Rule(("requester", "secretariat")),),
     "document_added":     (Rule(("secretariat",), channels=(IN_APP,)),),
     # committee

@@ -24,7 +24,25 @@ def _english():
 
 
 def _expected_edges(flow_cls):
-    return [(source, spec.target, str(spec.label)) for spec in flow_cls.specs().values() for source in spec.sources]
+    return [
+        (source, target, str(spec.label))
+        for spec in flow_cls.specs().values()
+        for source in spec.sources
+        for target in spec.targets
+    ]
+
+
+def test_a_transition_that_chooses_its_target_draws_every_target():
+    # given the partnership flow, whose chair may decide either way and whose reopen has two ends
+    from workflows.partnership.flows import RequestFlow
+
+    # when it is drawn
+    edges = {(source, target, name) for source, target, name in _dot_edges(graph.render(RequestFlow, "dot"))}
+
+    # then the casting vote to reject and the reopen to the documented outcome are both there
+    assert ("in_committee", "rejected", "Cast the deciding vote") in edges
+    assert ("in_committee", "approved", "Cast the deciding vote") in edges
+    assert ("closed", "outcome_documented", "Reopen") in edges
 
 
 def _dot_edges(text):

@@ -14,8 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import State
 
 from engine import calendar
-from engine.flows import Flow, transition
-from engine.models import SlaClock
+from engine.flows import EventSpec, Flow, action, chosen_target, transition
 from engine.reasons import Reason
 from engine.registry import register
 from engine.roles import Role
@@ -23,8 +22,9 @@ from partners import charter
 from partners.models import CharterAcceptance, CharterArticle, Membership, Organization, PlatformRole
 from partners.selectors import is_secretariat, user_access
 
-from . import committee, forms
-from .models import ActionItem, DialogueRequest, Meeting, MinutesConfirmation, Outcome, Vote
+from . import committee, effects, forms
+from .effects import current_meeting
+from .models import ActionItem, DialogueRequest, MinutesConfirmation, Outcome, Vote
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -60,6 +60,28 @@ def _is_committee_member(flow: RequestFlow, user: Any) -> bool:
     return user_access(user).seat is not None and not committee.is_recused(flow.case, user)
 
 
+def _has_seat(flow: RequestFlow, user: Any) -> bool:
+    return user_access(user).seat is not None
+
+
+def _why_not_member(flow: RequestFlow, user: Any) -> Reason | None:
+    if user_access(user).seat is None:
+        return Reason("not_committee_member", _("Only members of the coordination committee may do this."))
+    if committee.is_recused(flow.case, user):
+        return Reason(
+            "recused",
+            _("You are recused from this request because of a conflict of interest."),
+            article=charter.INDEPENDENCE,
+        )
+    return None
+
+
+def _why_no_seat(flow: RequestFlow, user: Any) -> Reason | None:
+    if user_access(user).seat is None:
+        return Reason("not_committee_member", _("Only members of the coordination committee may do this."))
+    return None
+
+
 def _is_chair(flow: RequestFlow, user: Any) -> bool:
     seat = user_access(user).seat
     return seat is not None and seat.is_chair and not committee.is_recused(flow.case, user)
@@ -68,9 +90,15 @@ def _is_chair(flow: RequestFlow, user: Any) -> bool:
 requester = Role("requester", _("the requesting organization's coordinator"), _is_requester)
 counterpart = Role("counterpart", _("a counterpart organization's coordinator"), _is_counterpart)
 secretariat = Role("secretariat", _("the secretariat"), lambda flow, user: is_secretariat(user))
-committee_member = Role("committee_member", _("a committee member without a conflict"), _is_committee_member)
+committee_member = Role(
+    "committee_member", _("a committee member without a conflict"), _is_committee_member, explain=_why_not_member
+)
+#: any seat holder, recused or not (a conflict is declared by a member who has one)
+seat_holder = Role("committee_member", _("a committee member"), _has_seat, explain=_why_no_seat)
 chair = Role("chair", _("the committee chair"), _is_chair)
 auditor = Role("auditor", _("an auditor"), lambda flow, user: "auditor" in user_access(user).roles)
+#: who may read how individual members voted and what conflicts they declared
+oversight = (secretariat, seat_holder, auditor)
 # Admits no one: transitions the platform runs by itself (votes settled, deadlines passed) name it,
 # so a person asking why they cannot run one reads who does.
 automatic = Role("system", _("the platform itself"), lambda flow, user: False)
@@ -263,15 +291,6 @@ def both_sides_invited(flow: RequestFlow) -> Reason | None:
     return None
 
 
-def current_meeting(request: DialogueRequest) -> Meeting | None:
-    return (
-        Meeting.objects.filter(request=request)
-        .exclude(status=Meeting.Status.CANCELLED)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
 def meeting_started(flow: RequestFlow) -> Reason | None:
     meeting = current_meeting(flow.case)
     if meeting is None or meeting.starts_at > timezone.now():
@@ -380,6 +399,15 @@ def close_allowed(flow: RequestFlow) -> Reason | None:
     return None
 
 
+def reopen_target(flow: RequestFlow, target_state: str = "") -> str:
+    """Back to follow-up, or to the documented outcome when asked or when there were no action items."""
+    if target_state == OUTCOME_DOCUMENTED or (
+        not target_state and not ActionItem.objects.filter(request=flow.case).exists()
+    ):
+        return OUTCOME_DOCUMENTED
+    return FOLLOW_UP
+
+
 # --- the flow ---------------------------------------------------------------------------------
 
 
@@ -426,6 +454,7 @@ class RequestFlow(Flow):
         roles=[secretariat],
         form=forms.MessageForm,
         pauses_clock=True,
+        on_success=effects.request_info_written,
     )
     def request_info(self, *, message: str) -> None:
         """The triage clock pauses while the requester has the turn."""
@@ -437,6 +466,7 @@ class RequestFlow(Flow):
         label=_("Provide information"),
         roles=[requester],
         form=forms.MessageForm,
+        on_success=effects.provide_info_written,
     )
     def provide_info(self, *, message: str) -> None:
         """The answer goes back to the secretariat; its triage clock resumes."""
@@ -445,7 +475,14 @@ class RequestFlow(Flow):
     def lapse(self) -> None:
         """The requester did not answer the information request in time."""
 
-    @transition(state, source=SUBMITTED, target=IN_COMMITTEE, label=_("Accept"), roles=[secretariat])
+    @transition(
+        state,
+        source=SUBMITTED,
+        target=IN_COMMITTEE,
+        label=_("Accept"),
+        roles=[secretariat],
+        on_success=effects.accept_written,
+    )
     def accept(self) -> None:
         self.case.accepted_at = timezone.now()
 
@@ -469,9 +506,18 @@ class RequestFlow(Flow):
         label=_("Withdraw"),
         roles=[requester],
         form=forms.ReasonForm,
+        on_success=effects.withdraw_written,
     )
-    def withdraw(self, *, reason: str) -> None:
+    def withdraw(self, *, reason: str) -> dict[str, Any]:
         self.case.withdraw_reason = reason
+        return self._cancelled_invitees()
+
+    def _cancelled_invitees(self) -> dict[str, Any]:
+        """Who was invited to the meeting being cancelled: they receive the cancellation (METHOD:CANCEL)."""
+        meeting = current_meeting(self.case)
+        if meeting is None or meeting.status != meeting.Status.SCHEDULED:
+            return {}
+        return {"invitees": sorted(meeting.invitees.values_list("pk", flat=True))}
 
     # The committee
 
@@ -483,6 +529,7 @@ class RequestFlow(Flow):
         roles=[automatic],
         guards=[_decision_guard(committee.APPROVE)],
         system=True,
+        visible_to=None,
     )
     def approve(self) -> dict[str, Any]:
         return self._decided(DialogueRequest.Decision.APPROVED, "")
@@ -502,7 +549,9 @@ class RequestFlow(Flow):
     @transition(
         state,
         source=IN_COMMITTEE,
-        target=APPROVED,
+        target=chosen_target(
+            lambda flow, decision="", **rest: REJECTED if decision == "reject" else APPROVED, APPROVED, REJECTED
+        ),
         label=_("Cast the deciding vote"),
         roles=[chair],
         guards=[votes_tied],
@@ -511,8 +560,6 @@ class RequestFlow(Flow):
     )
     def decide(self, *, decision: str, reason: str) -> dict[str, Any]:
         if decision == "reject":
-            # The declared target is "approved"; a casting vote to reject lands on "rejected".
-            self.case.state = REJECTED
             return self._decided(DialogueRequest.Decision.REJECTED, reason)
         return self._decided(DialogueRequest.Decision.APPROVED, reason)
 
@@ -551,6 +598,7 @@ class RequestFlow(Flow):
         roles=[secretariat],
         guards=[meeting_in_future, both_sides_invited],
         form=forms.MeetingForm,
+        on_success=effects.schedule_written,
     )
     def schedule_meeting(self, **fields: Any) -> dict[str, Any]:
         return {"invitees": fields.get("invitees") or default_invitee_ids(self.case)}
@@ -563,6 +611,7 @@ class RequestFlow(Flow):
         roles=[secretariat],
         guards=[meeting_in_future, both_sides_invited],
         form=forms.RescheduleForm,
+        on_success=effects.reschedule_written,
     )
     def reschedule_meeting(self, **fields: Any) -> dict[str, Any]:
         if fields.get("invitees"):
@@ -578,9 +627,11 @@ class RequestFlow(Flow):
         label=_("Cancel the meeting"),
         roles=[secretariat],
         form=forms.ReasonForm,
+        on_success=effects.cancel_written,
     )
-    def cancel_meeting(self, *, reason: str) -> None:
+    def cancel_meeting(self, *, reason: str) -> dict[str, Any]:
         """Back to approved: a new meeting can be scheduled."""
+        return self._cancelled_invitees()
 
     @transition(
         state,
@@ -590,9 +641,10 @@ class RequestFlow(Flow):
         roles=[secretariat],
         guards=[meeting_started],
         form=forms.RecordMeetingForm,
+        on_success=effects.record_written,
     )
     def record_meeting(self, *, attended_organizations: list[int]) -> None:
-        """Attendance rows are written by the service."""
+        """Attendance rows are written by the effect."""
 
     # Outcome and follow-up
 
@@ -604,9 +656,10 @@ class RequestFlow(Flow):
         roles=[secretariat],
         guards=[minutes_present, harvesting_complete, restriction_justified],
         form=forms.OutcomeForm,
+        on_success=effects.document_outcome_written,
     )
     def document_outcome(self, **fields: Any) -> None:
-        """The outcome row is written by the service; the parties now confirm the minutes."""
+        """The outcome row is written by the effect; the parties now confirm the minutes."""
 
     @transition(
         state,
@@ -616,6 +669,7 @@ class RequestFlow(Flow):
         roles=[requester, counterpart],
         guards=[minutes_open_for_confirmation],
         form=forms.ConfirmMinutesForm,
+        on_success=effects.confirm_minutes_written,
     )
     def confirm_minutes(self, *, organization: int | None = None) -> dict[str, Any]:
         organization = organization or confirmable_organizations(self)[0]
@@ -636,20 +690,13 @@ class RequestFlow(Flow):
         guards=[minutes_open_for_confirmation],
         system=True,
         description=_("The confirmation period passed without objection: silence is consent."),
+        on_success=effects.silence_written,
     )
     def confirm_minutes_by_silence(self) -> dict[str, Any]:
         outcome = Outcome.objects.get(request=self.case)
         confirmed = set(outcome.confirmations.values_list("organization_id", flat=True))
         silent = sorted(committee.party_organization_ids(self.case) - confirmed)
-        now = timezone.now()
-        # The SLA scan runs this transition through the engine directly, with no service around
-        # it, so the rows that record who stayed silent are written here, inside the engine's
-        # transaction (an exception to "bodies change memory only").
-        MinutesConfirmation.objects.bulk_create(
-            [MinutesConfirmation(outcome=outcome, organization_id=org, silent=True, confirmed_at=now) for org in silent]
-        )
         self._minutes_confirmed(outcome)
-        stop_clock(self.case, OUTCOME_DOCUMENTED, now)
         return {"silent_organizations": silent}
 
     def _minutes_confirmed(self, outcome: Outcome | None = None) -> None:
@@ -685,32 +732,65 @@ class RequestFlow(Flow):
     @transition(
         state,
         source=CLOSED,
-        target=FOLLOW_UP,
+        target=chosen_target(
+            lambda flow, target_state="", **rest: reopen_target(flow, target_state), FOLLOW_UP, OUTCOME_DOCUMENTED
+        ),
         label=_("Reopen"),
         roles=[secretariat],
         form=forms.ReopenForm,
         description=_("Back to follow-up, or to the documented outcome when there were no follow-up actions."),
+        on_success=effects.reopen_written,
     )
     def reopen(self, *, reason: str, target_state: str = "") -> dict[str, Any]:
         self.case.closed_at = None
-        if target_state == OUTCOME_DOCUMENTED or (
-            not target_state and not ActionItem.objects.filter(request=self.case).exists()
-        ):
-            # The declared target is follow_up; a case closed straight from its outcome goes back there.
-            self.case.state = OUTCOME_DOCUMENTED
         return {"reopened_at": self.case.state}
+
+    # Actions that leave the state as it is
+
+    @action(
+        source=IN_COMMITTEE,
+        label=_("Vote"),
+        roles=[committee_member],
+        form=forms.VoteForm,
+        on_success=effects.vote_written,
+        visible_to=oversight,
+    )
+    def vote_cast(self, *, decision: str, reason: str = "") -> dict[str, Any]:
+        seat = user_access(self.user).seat
+        return {"decision": decision, "reason": reason, "round": self.case.vote_round, "side": seat.side}
+
+    @action(
+        source=[SUBMITTED, INFO_REQUESTED, IN_COMMITTEE],
+        label=_("Declare a conflict of interest"),
+        roles=[seat_holder],
+        form=forms.ConflictForm,
+        on_success=effects.conflict_written,
+        visible_to=oversight,
+    )
+    def conflict_declared(self, *, reason: str) -> dict[str, Any]:
+        return {"member": self.user.pk, "reason": reason, "automatic": False}
+
+    events = (
+        EventSpec("update", _("Draft edited")),
+        EventSpec("conflict_recused", _("Member recused"), visible_to=oversight),
+        EventSpec("committee_tied", _("Votes tied")),
+        EventSpec("document_added", _("Document added")),
+        EventSpec("restricted_read", _("Restricted material read"), visible_to=(secretariat, auditor)),
+        EventSpec("action_item_created", _("Follow-up action added")),
+        EventSpec("action_item_updated", _("Follow-up action changed")),
+        EventSpec("action_update_added", _("Progress reported")),
+        EventSpec("action_status_changed", _("Follow-up action status changed")),
+    )
+
+    def can_view(self) -> bool:
+        from .selectors import visible_requests
+
+        return self.user is not None and visible_requests(self.user).filter(pk=self.case.pk).exists()
 
     # Who hears about what (used by the notification router)
 
     def audience(self, name: str) -> list[Any]:
         return list(audience_users(self.case, name))
-
-
-def stop_clock(request: DialogueRequest, state: str, now: Any) -> int:
-    """Stop the open clock of ``state``: its owners have done their part though the state stays."""
-    return SlaClock.objects.filter(
-        case_type=request.case_type(), case_id=request.pk, state=state, stopped_at__isnull=True
-    ).update(stopped_at=now, paused_at=None, status=SlaClock.Status.STOPPED)
 
 
 AUDIENCES = (

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.models import Organization, Theme
 
-from .models import DialogueRequest, Outcome
+from .models import DialogueRequest, Outcome, Vote
 
 MAX_TEXT = 4000
 
@@ -139,6 +139,34 @@ class DeclineForm(forms.Form):
 
     def clean_article(self) -> str:
         return self.cleaned_data["article"].strip().removeprefix("Article").strip()
+
+
+class VoteForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("decision"),
+        choices=Vote.Choice.choices,
+        error_messages={
+            "invalid_choice": _("Choose approve, reject or abstain."),
+            "required": _("Choose approve, reject or abstain."),
+        },
+    )
+    reason = _text(_("reason"), required=False, max_length=2000)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("decision") == Vote.Choice.REJECT and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("A vote to reject must give a reason (charter article 5)."))
+        return cleaned
+
+
+class ConflictForm(forms.Form):
+    reason = _text(_("reason"), max_length=2000)
+
+    def clean_reason(self) -> str:
+        reason = (self.cleaned_data.get("reason") or "").strip()
+        if not reason:
+            raise ValidationError(_("Say briefly why you have a conflict of interest."))
+        return reason
 
 
 class DecideForm(forms.Form):

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import State
 
-from engine.flows import Flow, transition
+from engine.flows import EventSpec, Flow, transition
 from engine.reasons import Reason
 from engine.registry import register
 from engine.roles import Role
@@ -35,6 +35,10 @@ class TicketFlow(Flow):
     state = State(str, default=NEW)
     state_labels = {NEW: _("New"), OPEN: _("Open"), WAITING: _("Waiting"), RESOLVED: _("Resolved")}
     final_states = frozenset({RESOLVED})
+    events = (EventSpec("comment", _("Comment")),)
+
+    def can_view(self) -> bool:
+        return staff.admits(self, self.user) or owner.admits(self, self.user)
 
     @transition(state, source=NEW, target=OPEN, label=_("Open"), roles=[staff, owner], guards=[has_title])
     def open(self) -> None:

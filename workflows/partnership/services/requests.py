@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 import engine
 from engine.audit import RequestContext
 from engine.errors import InvalidInput, TransitionNotAllowedError
-from engine.models import AuditEvent
 from partners.selectors import user_access
 
 from .. import committee, flows
 from ..forms import RequestForm
 from ..models import (
-    Attendance,
-    ConflictDeclaration,
     DialogueRequest,
-    InfoRequest,
-    Meeting,
-    MeetingChange,
-    MinutesConfirmation,
-    Outcome,
 )
 from ._common import clean, refuse
 
@@ -141,204 +131,19 @@ def request_transition(
     expected_version: int | None = None,
     context: RequestContext | None = None,
 ) -> DialogueRequest:
-    """Run transition ``name`` and write the rows it implies (meeting, outcome, ...) in one transaction."""
-    with transaction.atomic():
-        result = engine.run(
-            request,
-            name,
-            actor=actor,
-            data=dict(data) if data is not None and not hasattr(data, "getlist") else data,
-            files=files,
-            idempotency_key=idempotency_key,
-            expected_version=expected_version,
-            context=context,
-        )
-        if not result.replayed and result.event is not None:
-            after = _AFTER.get(name)
-            if after is not None:
-                after(request, actor, result.event)
+    """Run transition ``name``; the flow declares the rows it writes (its ``on_success``), the engine runs them."""
+    engine.run(
+        request,
+        name,
+        actor=actor,
+        data=dict(data) if data is not None and not hasattr(data, "getlist") else data,
+        files=files,
+        idempotency_key=idempotency_key,
+        expected_version=expected_version,
+        context=context,
+    )
     committee.forget_parties(request)
     return request
-
-
-def _when(event: AuditEvent) -> Any:
-    return event.occurred_at
-
-
-def _dt(value: Any) -> Any:
-    return parse_datetime(value) if isinstance(value, str) else value
-
-
-def _after_request_info(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    InfoRequest.objects.create(request=request, message=event.data["message"], asked_by=actor, asked_at=_when(event))
-
-
-def _after_provide_info(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    question = InfoRequest.objects.filter(request=request, answered_at__isnull=True).order_by("-asked_at").first()
-    if question is None:
-        return
-    question.answer = event.data["message"]
-    question.answered_by = actor
-    question.answered_at = _when(event)
-    question.save(update_fields=["answer", "answered_by", "answered_at"])
-
-
-def _after_accept(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    """Recuse, visibly, every seat holder who belongs to a party organization."""
-    declared = set(ConflictDeclaration.objects.filter(request=request).values_list("member_id", flat=True))
-    for member_id, why in sorted(committee.recusals(request).items()):
-        if why != "organization" or member_id in declared:
-            continue
-        ConflictDeclaration.objects.create(
-            request=request,
-            member_id=member_id,
-            automatic=True,
-            reason=str(_("Member of an organization that is party to the request.")),
-            declared_at=_when(event),
-        )
-        engine.record(
-            request,
-            "conflict_recused",
-            actor=None,
-            actor_role="system",
-            data={"member": member_id, "automatic": True, "reason": "party_organization"},
-        )
-
-
-def _meeting_uid(request: DialogueRequest) -> str:
-    return f"{request.reference.lower()}-{uuid.uuid4().hex[:12]}@partnership-dialogue"
-
-
-def _after_schedule(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    data = event.data
-    meeting = Meeting.objects.create(
-        request=request,
-        uid=_meeting_uid(request),
-        sequence=0,
-        starts_at=_dt(data["starts_at"]),
-        ends_at=_dt(data["ends_at"]),
-        location=data["location"],
-        online_url=data.get("online_url") or "",
-        agenda=data["agenda"],
-        organizer=actor,
-        created_at=_when(event),
-        updated_at=_when(event),
-    )
-    meeting.invitees.set(data["invitees"])
-
-
-def _after_reschedule(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    data = event.data
-    meeting = flows.current_meeting(request)
-    if meeting is None:
-        return _after_schedule(request, actor, event)
-    MeetingChange.objects.create(
-        meeting=meeting,
-        kind=MeetingChange.Kind.RESCHEDULED,
-        old_starts_at=meeting.starts_at,
-        old_ends_at=meeting.ends_at,
-        new_starts_at=_dt(data["starts_at"]),
-        new_ends_at=_dt(data["ends_at"]),
-        reason=data.get("reason") or "",
-        changed_by=actor,
-        changed_at=_when(event),
-    )
-    meeting.starts_at = _dt(data["starts_at"])
-    meeting.ends_at = _dt(data["ends_at"])
-    meeting.location = data["location"]
-    meeting.agenda = data["agenda"]
-    meeting.online_url = data.get("online_url") or ""
-    meeting.sequence += 1
-    meeting.updated_at = _when(event)
-    meeting.save()
-    meeting.invitees.set(data["invitees"])
-    return None
-
-
-def _after_cancel(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    meeting = flows.current_meeting(request)
-    if meeting is None:
-        return
-    MeetingChange.objects.create(
-        meeting=meeting,
-        kind=MeetingChange.Kind.CANCELLED,
-        old_starts_at=meeting.starts_at,
-        old_ends_at=meeting.ends_at,
-        reason=event.data["reason"],
-        changed_by=actor,
-        changed_at=_when(event),
-    )
-    meeting.status = Meeting.Status.CANCELLED
-    meeting.cancel_reason = event.data["reason"]
-    meeting.sequence += 1
-    meeting.updated_at = _when(event)
-    meeting.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
-
-
-def _after_record(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    meeting = flows.current_meeting(request)
-    if meeting is None:
-        return
-    attended = set(event.data["attended_organizations"])
-    organizations = committee.party_organization_ids(request) | attended
-    Attendance.objects.bulk_create(
-        [Attendance(meeting=meeting, organization_id=org, present=org in attended) for org in sorted(organizations)]
-    )
-    meeting.status = Meeting.Status.HELD
-    meeting.updated_at = _when(event)
-    meeting.save(update_fields=["status", "updated_at"])
-
-
-def _after_document_outcome(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    data = event.data
-    Outcome.objects.create(
-        request=request,
-        minutes=data["minutes"],
-        summary=data["summary"],
-        recommendations=list(data.get("recommendations") or []),
-        agreements=data.get("agreements") or "",
-        what_changed=data["what_changed"],
-        who_changed=data["who_changed"],
-        significance=data["significance"],
-        contribution=data["contribution"],
-        evidence=data["evidence"],
-        visibility=data["visibility"],
-        restriction_reason=data.get("restriction_reason") or "",
-        documented_by=actor,
-        documented_at=_when(event),
-    )
-
-
-def _after_confirm_minutes(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    MinutesConfirmation.objects.create(
-        outcome=Outcome.objects.get(request=request),
-        organization_id=event.data["organization"],
-        confirmed_by=actor,
-        confirmed_at=_when(event),
-    )
-    if event.data.get("minutes_confirmed"):
-        # Every party has confirmed: their turn is over though the state stays.
-        flows.stop_clock(request, flows.OUTCOME_DOCUMENTED, _when(event))
-
-
-def _after_reopen(request: DialogueRequest, actor: Any, event: AuditEvent) -> None:
-    """Minutes already confirmed need no second round of confirmation: stop that clock again."""
-    if request.state == flows.OUTCOME_DOCUMENTED and request.minutes_confirmed_at is not None:
-        flows.stop_clock(request, flows.OUTCOME_DOCUMENTED, _when(event))
-
-
-_AFTER = {
-    "request_info": _after_request_info,
-    "provide_info": _after_provide_info,
-    "accept": _after_accept,
-    "schedule_meeting": _after_schedule,
-    "reschedule_meeting": _after_reschedule,
-    "cancel_meeting": _after_cancel,
-    "record_meeting": _after_record,
-    "document_outcome": _after_document_outcome,
-    "confirm_minutes": _after_confirm_minutes,
-    "reopen": _after_reopen,
-}
 
 
 # --- one service per transition, for callers that prefer names to strings ----------------------

@@ -1,0 +1,292 @@
+"""What each partnership action writes inside its transaction: the ``on_success`` steps of the flow.
+
+The engine runs these after the action's audit event is written, whoever called it (the API, the
+portal, the SLA scan, the committee), so the rows exist before the outbox router reads them.
+Each is ``(flow, event) -> None``: ``flow.case`` is the locked request, ``flow.user`` the actor.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+import engine
+from engine.models import AuditEvent, SlaClock
+
+from . import committee
+from .errors import AlreadyDeclared, AlreadyVoted
+from .models import (
+    Attendance,
+    ConflictDeclaration,
+    DialogueRequest,
+    InfoRequest,
+    Meeting,
+    MeetingChange,
+    MinutesConfirmation,
+    Outcome,
+    Vote,
+)
+
+OUTCOME_DOCUMENTED = "outcome_documented"
+
+
+def current_meeting(request: DialogueRequest) -> Meeting | None:
+    return (
+        Meeting.objects.filter(request=request)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def stop_clock(request: DialogueRequest, state: str, now: Any) -> int:
+    """Stop the open clock of ``state``: its owners have done their part though the state stays."""
+    return SlaClock.objects.filter(
+        case_type=request.case_type(), case_id=request.pk, state=state, stopped_at__isnull=True
+    ).update(stopped_at=now, paused_at=None, status=SlaClock.Status.STOPPED)
+
+
+def _when(event: AuditEvent) -> Any:
+    return event.occurred_at
+
+
+def _dt(value: Any) -> Any:
+    return parse_datetime(value) if isinstance(value, str) else value
+
+
+def request_info_written(flow: Any, event: AuditEvent) -> None:
+    request, actor = flow.case, flow.user
+    InfoRequest.objects.create(request=request, message=event.data["message"], asked_by=actor, asked_at=_when(event))
+
+
+def provide_info_written(flow: Any, event: AuditEvent) -> None:
+    request, actor = flow.case, flow.user
+    question = InfoRequest.objects.filter(request=request, answered_at__isnull=True).order_by("-asked_at").first()
+    if question is None:
+        return
+    question.answer = event.data["message"]
+    question.answered_by = actor
+    question.answered_at = _when(event)
+    question.save(update_fields=["answer", "answered_by", "answered_at"])
+
+
+def accept_written(flow: Any, event: AuditEvent) -> None:
+    """Recuse, visibly, every seat holder who belongs to a party organization."""
+    request = flow.case
+    declared = set(ConflictDeclaration.objects.filter(request=request).values_list("member_id", flat=True))
+    for member_id, why in sorted(committee.recusals(request).items()):
+        if why != "organization" or member_id in declared:
+            continue
+        ConflictDeclaration.objects.create(
+            request=request,
+            member_id=member_id,
+            automatic=True,
+            reason=str(_("Member of an organization that is party to the request.")),
+            declared_at=_when(event),
+        )
+        engine.record(
+            request,
+            "conflict_recused",
+            actor=None,
+            actor_role="system",
+            data={"member": member_id, "automatic": True, "reason": "party_organization"},
+        )
+
+
+def _meeting_uid(request: DialogueRequest) -> str:
+    return f"{request.reference.lower()}-{uuid.uuid4().hex[:12]}@partnership-dialogue"
+
+
+def schedule_written(flow: Any, event: AuditEvent) -> None:
+    request, actor = flow.case, flow.user
+    data = event.data
+    meeting = Meeting.objects.create(
+        request=request,
+        uid=_meeting_uid(request),
+        sequence=0,
+        starts_at=_dt(data["starts_at"]),
+        ends_at=_dt(data["ends_at"]),
+        location=data["location"],
+        online_url=data.get("online_url") or "",
+        agenda=data["agenda"],
+        organizer=actor,
+        created_at=_when(event),
+        updated_at=_when(event),
+    )
+    meeting.invitees.set(data["invitees"])
+
+
+def reschedule_written(flow: Any, event: AuditEvent) -> None:
+    request, actor = flow.case, flow.user
+    data = event.data
+    meeting = current_meeting(request)
+    if meeting is None:
+        return schedule_written(flow, event)
+    MeetingChange.objects.create(
+        meeting=meeting,
+        kind=MeetingChange.Kind.RESCHEDULED,
+        old_starts_at=meeting.starts_at,
+        old_ends_at=meeting.ends_at,
+        new_starts_at=_dt(data["starts_at"]),
+        new_ends_at=_dt(data["ends_at"]),
+        reason=data.get("reason") or "",
+        changed_by=actor,
+        changed_at=_when(event),
+    )
+    meeting.starts_at = _dt(data["starts_at"])
+    meeting.ends_at = _dt(data["ends_at"])
+    meeting.location = data["location"]
+    meeting.agenda = data["agenda"]
+    meeting.online_url = data.get("online_url") or ""
+    meeting.sequence += 1
+    meeting.updated_at = _when(event)
+    meeting.save()
+    meeting.invitees.set(data["invitees"])
+    return None
+
+
+def cancel_written(flow: Any, event: AuditEvent) -> None:
+    request, actor = flow.case, flow.user
+    meeting = current_meeting(request)
+    if meeting is None:
+        return
+    MeetingChange.objects.create(
+        meeting=meeting,
+        kind=MeetingChange.Kind.CANCELLED,
+        old_starts_at=meeting.starts_at,
+        old_ends_at=meeting.ends_at,
+        reason=event.data["reason"],
+        changed_by=actor,
+        changed_at=_when(event),
+    )
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancel_reason = event.data["reason"]
+    meeting.sequence += 1
+    meeting.updated_at = _when(event)
+    meeting.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
+
+
+def record_written(flow: Any, event: AuditEvent) -> None:
+    request = flow.case
+    meeting = current_meeting(request)
+    if meeting is None:
+        return
+    attended = set(event.data["attended_organizations"])
+    organizations = committee.party_organization_ids(request) | attended
+    Attendance.objects.bulk_create(
+        [Attendance(meeting=meeting, organization_id=org, present=org in attended) for org in sorted(organizations)]
+    )
+    meeting.status = Meeting.Status.HELD
+    meeting.updated_at = _when(event)
+    meeting.save(update_fields=["status", "updated_at"])
+
+
+def document_outcome_written(flow: Any, event: AuditEvent) -> None:
+    request, actor = flow.case, flow.user
+    data = event.data
+    Outcome.objects.create(
+        request=request,
+        minutes=data["minutes"],
+        summary=data["summary"],
+        recommendations=list(data.get("recommendations") or []),
+        agreements=data.get("agreements") or "",
+        what_changed=data["what_changed"],
+        who_changed=data["who_changed"],
+        significance=data["significance"],
+        contribution=data["contribution"],
+        evidence=data["evidence"],
+        visibility=data["visibility"],
+        restriction_reason=data.get("restriction_reason") or "",
+        documented_by=actor,
+        documented_at=_when(event),
+    )
+
+
+def confirm_minutes_written(flow: Any, event: AuditEvent) -> None:
+    request, actor = flow.case, flow.user
+    MinutesConfirmation.objects.create(
+        outcome=Outcome.objects.get(request=request),
+        organization_id=event.data["organization"],
+        confirmed_by=actor,
+        confirmed_at=_when(event),
+    )
+    if event.data.get("minutes_confirmed"):
+        # Every party has confirmed: their turn is over though the state stays.
+        stop_clock(request, OUTCOME_DOCUMENTED, _when(event))
+
+
+def reopen_written(flow: Any, event: AuditEvent) -> None:
+    """Minutes already confirmed need no second round of confirmation: stop that clock again."""
+    request = flow.case
+    if request.state == OUTCOME_DOCUMENTED and request.minutes_confirmed_at is not None:
+        stop_clock(request, OUTCOME_DOCUMENTED, _when(event))
+
+
+def withdraw_written(flow: Any, event: AuditEvent) -> None:
+    """A scheduled meeting is cancelled with the request: invitees get the cancellation (same UID, higher SEQUENCE)."""
+    request, actor = flow.case, flow.user
+    meeting = current_meeting(request)
+    if meeting is None or meeting.status != Meeting.Status.SCHEDULED:
+        return
+    reason = event.data.get("reason") or ""
+    MeetingChange.objects.create(
+        meeting=meeting,
+        kind=MeetingChange.Kind.CANCELLED,
+        old_starts_at=meeting.starts_at,
+        old_ends_at=meeting.ends_at,
+        reason=reason,
+        changed_by=actor,
+        changed_at=_when(event),
+    )
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.cancel_reason = reason
+    meeting.sequence += 1
+    meeting.updated_at = _when(event)
+    meeting.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
+
+
+def silence_written(flow: Any, event: AuditEvent) -> None:
+    """Rows recording which parties stayed silent; their confirmation clock stops."""
+    request = flow.case
+    outcome = Outcome.objects.get(request=request)
+    MinutesConfirmation.objects.bulk_create(
+        [
+            MinutesConfirmation(outcome=outcome, organization_id=org, silent=True, confirmed_at=_when(event))
+            for org in event.data["silent_organizations"]
+        ]
+    )
+    stop_clock(request, OUTCOME_DOCUMENTED, _when(event))
+
+
+def vote_written(flow: Any, event: AuditEvent) -> None:
+    """The member's vote in the current round (one per member and round)."""
+    request, actor = flow.case, flow.user
+    if Vote.objects.filter(request=request, member=actor, round=request.vote_round).exists():
+        raise AlreadyVoted()
+    try:
+        with transaction.atomic():
+            Vote.objects.create(
+                request=request,
+                member=actor,
+                side=event.data["side"],
+                round=request.vote_round,
+                decision=event.data["decision"],
+                reason=event.data.get("reason") or "",
+                cast_at=_when(event),
+            )
+    except IntegrityError as exc:
+        raise AlreadyVoted() from exc
+
+
+def conflict_written(flow: Any, event: AuditEvent) -> None:
+    """The member's declaration: they are recused from now on."""
+    request, actor = flow.case, flow.user
+    if ConflictDeclaration.objects.filter(request=request, member=actor).exists():
+        raise AlreadyDeclared()
+    ConflictDeclaration.objects.create(
+        request=request, member=actor, reason=event.data["reason"], automatic=False, declared_at=_when(event)
+    )
