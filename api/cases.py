@@ -30,18 +30,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 import engine
-from engine import registry
+from engine import idempotency, registry
 from engine.audit import RequestContext
 from engine.errors import ConcurrentChange, NotPermitted, TransitionNotAllowedError, UnknownTransition
 from engine.flows import Flow, TransitionSpec
-from engine.models import AuditEvent, SlaClock
+from engine.models import AuditEvent, IdempotencyRecord, SlaClock
 from engine.reasons import Reason
 from engine.roles import SYSTEM
 from engine.service import TransitionResult
 
 from .errors import ApiError
 from .inputs import check_body, serializer_for_form
-from .models import IdempotentResponse
 from .pagination import Pagination
 from .schema import ReasonSerializer, error_response
 from .views import ApiView, GenericApiView
@@ -371,24 +370,66 @@ def expected_version(request: Request) -> int | None:
     return int(match.group(1))
 
 
+def _replay(record: IdempotencyRecord) -> Response:
+    return Response(record.response, status=record.status_code, headers={"Idempotent-Replayed": "true"})
+
+
+def repeated(request: Request, key: str | None, scope: idempotency.Scope, data: Any) -> Response | None:
+    """The first answer to a repeat of ``key`` with the same body; 422 for another body or action."""
+    if not key:
+        return None
+    record = idempotency.lookup(request.user, key, scope=scope, body=data)
+    if record is None or record.response is None:
+        return None
+    return _replay(record)
+
+
+def remember_answer(
+    request: Request, key: str | None, scope: idempotency.Scope, data: Any, body: Any, status_code: int, case_id: int
+) -> None:
+    """Keep the answer for ``key`` in the action's transaction (the engine may have recorded the key already)."""
+    if not key:
+        return
+    if IdempotencyRecord.objects.filter(actor=request.user, key=key).exists():
+        idempotency.attach_response(request.user, key, body, status_code)
+    else:
+        idempotency.remember(
+            request.user, key, scope=scope, case_id=case_id, body=data, response=body, status_code=status_code
+        )
+
+
+def idempotent_create(request: Request, case_type: str, data: Any, create: Callable[[], tuple[Any, Any]]) -> Response:
+    """Run ``create`` (→ case, answer body) once per ``Idempotency-Key``: a repeat replays the 201."""
+    key = idempotency_key(request)
+    scope: idempotency.Scope = (case_type, None, "create")
+    if (answer := repeated(request, key, scope, data)) is not None:
+        return answer
+    try:
+        with transaction.atomic():
+            case, body = create()
+            remember_answer(request, key, scope, data, body, 201, case.pk)
+    except IntegrityError:
+        # A twin request with the same key committed first: answer as it did.
+        if (answer := repeated(request, key, scope, data)) is not None:
+            return answer
+        raise ConcurrentChange() from None
+    return Response(body, status=201)
+
+
 class CaseTransitionView(_CaseView):
     transition: str
     input_serializer: type[serializers.Serializer]
-
-    def _replay(self, stored: IdempotentResponse, case: Any) -> Response:
-        if (stored.case_type, stored.case_id, stored.transition) != (case.case_type(), case.pk, self.transition):
-            raise ApiError(
-                "idempotency_key_reused", _("This Idempotency-Key was used for another action."), status_code=422
-            )
-        return Response(stored.body, status=stored.status_code, headers={"Idempotent-Replayed": "true"})
 
     def _post(self, request: Request, reference: str) -> Response:
         endpoints = self.endpoints
         case = endpoints.get_case(request, reference)
         key = idempotency_key(request)
-        stored = IdempotentResponse.objects.filter(actor=request.user, key=key).first() if key else None
-        if stored is not None:
-            return self._replay(stored, case)
+        scope: idempotency.Scope = (case.case_type(), case.pk, self.transition)
+        if key and IdempotencyRecord.objects.filter(actor=request.user, key=key).exists():
+            # A repeat: same body → the first answer, whatever the case's state now; else 422.
+            data = check_body(self.input_serializer, request.data)
+            if (answer := repeated(request, key, scope, data)) is not None:
+                return answer
         endpoints.precheck(case, self.transition, request.user)
         data = check_body(self.input_serializer, request.data)
         version = expected_version(request)
@@ -404,27 +445,16 @@ class CaseTransitionView(_CaseView):
                     context=RequestContext.from_request(request),
                 )
                 body = endpoints.render(request, case)
-                if key and not replayed:
-                    IdempotentResponse.objects.create(
-                        actor=request.user,
-                        key=key,
-                        case_type=case.case_type(),
-                        case_id=case.pk,
-                        transition=self.transition,
-                        body=body,
-                    )
+                if not replayed:
+                    remember_answer(request, key, scope, data, body, 200, case.pk)
         except IntegrityError as exc:
             # A twin request with the same key committed first: answer as it did.
-            stored = IdempotentResponse.objects.filter(actor=request.user, key=key).first() if key else None
-            if stored is not None:
-                return self._replay(stored, case)
+            if (answer := repeated(request, key, scope, data)) is not None:
+                return answer
             raise ConcurrentChange() from exc
-        if replayed:
-            stored = IdempotentResponse.objects.filter(actor=request.user, key=key).first()
-            if stored is not None:
-                return self._replay(stored, case)
-            return Response(body, headers={"Idempotent-Replayed": "true"})
-        return Response(body)
+        if replayed and (answer := repeated(request, key, scope, data)) is not None:
+            return answer
+        return Response(body, headers={"Idempotent-Replayed": "true"} if replayed else None)
 
 
 class UnknownTransitionView(_CaseView):

@@ -31,6 +31,7 @@ ENGINE_STATUS: dict[type[engine_errors.EngineError], int] = {
     engine_errors.GuardFailed: status.HTTP_409_CONFLICT,
     engine_errors.InvalidInput: status.HTTP_400_BAD_REQUEST,
     engine_errors.ConcurrentChange: status.HTTP_409_CONFLICT,
+    engine_errors.IdempotencyKeyReused: status.HTTP_422_UNPROCESSABLE_ENTITY,
 }
 
 MESSAGES: dict[str, Any] = {

@@ -44,16 +44,19 @@ class ApiMiddleware:
         if not is_api_request(request):
             return self.get_response(request)
         language = translation.get_language_from_request(request, check_path=False)
-        translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
-        content_type = response.get("Content-Type", "")
-        if response.status_code in _STATUS_CODES and "json" not in content_type:
-            replacement = json_error(request, _STATUS_CODES[response.status_code], response.status_code)
-            for header in _KEPT_HEADERS:
-                if header in response:
-                    replacement[header] = response[header]
-            response = replacement
+        # For this request only: the thread's language is put back afterwards, so an Arabic API call
+        # never leaves Arabic active for whatever the thread does next.
+        with translation.override(language):
+            request.LANGUAGE_CODE = translation.get_language()
+            response = self.get_response(request)
+            content_type = response.get("Content-Type", "")
+            if response.status_code in _STATUS_CODES and "json" not in content_type:
+                replacement = json_error(request, _STATUS_CODES[response.status_code], response.status_code)
+                for header in _KEPT_HEADERS:
+                    if header in response:
+                        replacement[header] = response[header]
+                response = replacement
+            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         patch_vary_headers(response, ("Accept-Language",))
         return response
 

@@ -86,6 +86,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_language_leaks():
+    """Whatever language a test (or a request it made) activated ends with it."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_engine_caches():
     """No calendar or SLA-policy cache outlives its test: a rolled-back test fires no invalidation signal."""
     from engine import calendar, sla

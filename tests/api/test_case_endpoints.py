@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import engine
-from api.models import IdempotentResponse
+from engine.models import IdempotencyRecord
 from engine.models import AuditEvent, OutboxMessage
 from workflows.sample.models import Ticket
 
@@ -130,7 +130,7 @@ def test_an_idempotency_key_replays_the_first_answer_and_changes_nothing(client_
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
     assert AuditEvent.objects.filter(case_id=ticket.pk, action="open").count() == 1
-    assert IdempotentResponse.objects.count() == 1
+    assert IdempotencyRecord.objects.count() == 1
     # the same key for another action is refused
     other = client.post(url(ticket, "transitions/answer/"), {"note": "the blue one"}, format="json", **headers)
     assert other.status_code == 422

@@ -88,3 +88,15 @@ def test_the_schema_is_valid_openapi_and_generates_without_warnings(tmp_path):
     target = tmp_path / "schema.yaml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     assert "/api/v1/requests/{reference}/transitions/submit/" in target.read_text()
+
+
+def test_an_arabic_api_call_leaves_the_threads_language_as_it_was(client_for, make_user):
+    # given English active in this thread
+    from django.utils import translation
+
+    with translation.override("en"):
+        # when an API call asks for Arabic
+        answer = client_for(make_user("amal"), language="ar").post("/api/v1/requests/", {}, format="json")
+        # then the answer is Arabic, and the thread is English again afterwards
+        assert answer["Content-Language"] == "ar"
+        assert translation.get_language() == "en"

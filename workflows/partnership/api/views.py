@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 import engine
-from api.cases import CaseEndpoints
+from api.cases import IDEMPOTENCY_PARAMETER, CaseEndpoints, idempotent_create
 from api.errors import ApiError
 from api.inputs import check_body
 from api.schema import error_response
@@ -220,14 +220,22 @@ class RequestListView(GenericApiView):
         operation_id="requests_create",
         tags=[TAG],
         request=RequestInputSerializer,
-        responses={201: RequestDetailSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        responses={
+            201: RequestDetailSerializer,
+            422: error_response(422, "The Idempotency-Key was already used with another body or action."),
+        },
         examples=[OpenApiExample("new draft", value=REQUEST_EXAMPLE, request_only=True)],
     )
     def post(self, request: Request) -> Response:
         """Open a draft for an organization the caller coordinates."""
         data = check_body(RequestInputSerializer, request.data)
-        case = services.request_create(actor=request.user, data=data, context=RequestContext.from_request(request))
-        return Response(requests_endpoints.render(request, case), status=status.HTTP_201_CREATED)
+
+        def create() -> tuple[DialogueRequest, Any]:
+            case = services.request_create(actor=request.user, data=data, context=RequestContext.from_request(request))
+            return case, requests_endpoints.render(request, case)
+
+        return idempotent_create(request, DialogueRequest.case_type(), data, create)
 
 
 class RequestDetailView(ApiView):
