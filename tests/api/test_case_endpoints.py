@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.models import IdempotencyRecord
-from engine.models import AuditEvent, OutboxMessage
+from engine.models import AuditEvent, IdempotencyRecord, OutboxMessage
 from workflows.sample.models import Ticket
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.api.ticket_urls")]

@@ -57,7 +57,9 @@ def test_a_transition_repeated_with_another_body_is_refused(partnership_world, c
     # given a submitted request the secretariat asks about, with a key
     world = partnership_world
     request = draft(world)
-    client_for(world.cso_coordinator).post(f"/api/v1/requests/{request.reference}/transitions/submit/", {}, format="json")
+    client_for(world.cso_coordinator).post(
+        f"/api/v1/requests/{request.reference}/transitions/submit/", {}, format="json"
+    )
     secretariat = client_for(world.secretariat)
     url = f"/api/v1/requests/{request.reference}/transitions/request_info/"
     headers = {"HTTP_IDEMPOTENCY_KEY": "ask-1"}
