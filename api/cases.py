@@ -87,8 +87,31 @@ class AvailableTransitionSerializer(serializers.Serializer):
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(source="actor_label", allow_null=True, help_text="Username; empty for the system.")
-    data = serializers.JSONField()
+    actor = serializers.SerializerMethodField(
+        help_text="Username; empty for the system or when hidden from the caller."
+    )
+    actor_role = serializers.SerializerMethodField()
+    data = serializers.SerializerMethodField()
+    redacted = serializers.SerializerMethodField(
+        help_text="True when the flow does not let the caller read this event's actor and data "
+        "(e.g. a committee member's vote, for the parties); its seq and hashes still let the chain be checked."
+    )
+
+    def _hidden(self, event: AuditEvent) -> bool:
+        readable = self.context.get("readable")
+        return readable is not None and not readable(event.action)
+
+    def get_actor(self, event: AuditEvent) -> str | None:
+        return None if self._hidden(event) else event.actor_label
+
+    def get_actor_role(self, event: AuditEvent) -> str:
+        return "" if self._hidden(event) else event.actor_role
+
+    def get_data(self, event: AuditEvent) -> Any:
+        return {} if self._hidden(event) else event.data
+
+    def get_redacted(self, event: AuditEvent) -> bool:
+        return self._hidden(event)
 
     class Meta:
         model = AuditEvent
@@ -101,6 +124,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "from_state",
             "to_state",
             "data",
+            "redacted",
             "prev_hash",
             "hash",
         ]
@@ -479,7 +503,10 @@ class CaseHistoryView(_CaseView, GenericApiView):
             self.endpoints.on_read(request, case)
         events = AuditEvent.objects.filter(case_type=case.case_type(), case_id=case.pk).order_by("seq")
         page = self.paginate_queryset(events)
-        return self.get_paginated_response(AuditEventSerializer(page, many=True).data)
+        # What the caller may read of each event is the flow's declared visibility, as on every screen.
+        caps = engine.capabilities(case, request.user)
+        context = {"readable": caps.may_read_event}
+        return self.get_paginated_response(AuditEventSerializer(page, many=True, context=context).data)
 
 
 class CaseSlaView(_CaseView):

@@ -3,8 +3,9 @@
 Public API (imported lazily so the app registry can load first)::
 
     engine.run(case, "accept", actor=user, data={...})
-    engine.available_transitions(case, user)
-    engine.record(case, "vote_cast", actor=user, data={...})
+    engine.run(case, "vote_cast", actor=user, data={...})   # actions that keep the state too
+    engine.capabilities(case, user)      # what user may do now, and why not; what they may read
+    engine.record(case, "committee_tied", actor=None, data={...})   # a declared event of the flow
     engine.create_case(Model, actor=user, **fields)
 """
 
@@ -17,6 +18,8 @@ _EXPORTS = {
     "record": "engine.service",
     "lock": "engine.service",
     "available_transitions": "engine.service",
+    "capabilities": "engine.service",
+    "authorize": "engine.service",
     "create_case": "engine.service",
     "TransitionResult": "engine.service",
     "Flow": "engine.flows",

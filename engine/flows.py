@@ -289,6 +289,26 @@ class Flow:
         except KeyError:
             raise LookupError(f"{cls.__name__} declares no event {name!r}.") from None
 
+    @classmethod
+    def viewer_ids(cls, case: Any, user_ids: Iterable[int]) -> set[int]:
+        """Which of ``user_ids`` may see ``case``: ``can_view`` per person (flows may answer set-based)."""
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(pk__in=list(user_ids), is_active=True)
+        return {user.pk for user in users if cls(case, user).can_view()}
+
+    @classmethod
+    def reader_ids(cls, case: Any, user_ids: Iterable[int], event: str) -> set[int]:
+        """Which of ``user_ids`` may read event ``event`` of ``case``: the notification audiences obey this."""
+        ids = cls.viewer_ids(case, user_ids)
+        spec = cls.event_specs().get(event)
+        if spec is None or spec.visible_to is None or not ids:
+            return ids
+        from django.contrib.auth import get_user_model
+
+        users = get_user_model().objects.filter(pk__in=ids)
+        return {user.pk for user in users if spec.readable_by(cls(case, user), user)}
+
     def can_view(self) -> bool:
         """May ``self.user`` see the case at all? Flows override this; the default is nobody."""
         return False

@@ -14,6 +14,9 @@ class Reason:
     message: Any
     article: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    #: the error the engine raises when this is the only reason (e.g. "already voted" is a conflict
+    #: with a code of its own rather than a charter rule); ``GuardFailed`` otherwise
+    error: Any = None
 
     def text(self) -> str:
         message = str(self.message)

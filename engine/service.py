@@ -195,6 +195,8 @@ def _run_locked(
     flow.data = cleaned
     reasons = spec.check_guards(flow)
     if reasons:
+        if len(reasons) == 1 and reasons[0].error is not None:
+            raise reasons[0].error(reasons=reasons)
         raise GuardFailed(reasons=reasons)
 
     body_result = getattr(flow, spec.name)(**cleaned)
@@ -342,14 +344,49 @@ class Capabilities:
     def allowed(self) -> list[AvailableTransition]:
         return [o for o in self.transitions if o.allowed]
 
+    def allows(self, name: str, data: dict[str, Any]) -> bool:
+        """Whether the action ``name`` is open to this person for what ``data`` names (an item, an owner)."""
+        spec = type(self.flow).unit(name)
+        if spec is None or self.case.state not in spec.sources:
+            return False
+        flow = type(self.flow)(self.case, self.user, data)
+        return spec.role_for(flow, self.user) is not None and not spec.check_guards(flow)
+
     def may_read_event(self, name: str) -> bool:
         return self.can_view and self.flow.may_read_event(name)
 
 
-def capabilities(case: Any, user: Any) -> Capabilities:
-    """``user``'s capabilities on ``case``: visibility, transitions and actions with their reasons."""
+def authorize(case: Any, user: Any, name: str, data: dict[str, Any] | None = None) -> TransitionSpec:
+    """Refuse, with reasons, unless ``user`` may take action ``name`` on ``case`` now.
+
+    For services that write an action's rows themselves (documents, follow-up items) before
+    recording its event: the same state, role and guard checks the engine's ``run`` makes.
+    """
     flow_cls = registry.flow_for(type(case))
-    flow = flow_cls(case, user)
+    spec = flow_cls.unit(name)
+    if spec is None:
+        raise UnknownTransition()
+    flow = flow_cls(case, user, data)
+    # Who before when: a person who may never take the action is told so whatever the state.
+    if spec.role_for(flow, user) is None:
+        raise _not_permitted(spec, flow, user)
+    if case.state not in spec.sources:
+        raise TransitionNotAllowedError()
+    reasons = spec.check_guards(flow)
+    if reasons:
+        if len(reasons) == 1 and reasons[0].error is not None:
+            raise reasons[0].error(reasons=reasons)
+        raise GuardFailed(reasons=reasons)
+    return spec
+
+
+def capabilities(case: Any, user: Any, data: dict[str, Any] | None = None) -> Capabilities:
+    """``user``'s capabilities on ``case``: visibility, transitions and actions with their reasons.
+
+    ``data`` is what an action is about (e.g. ``{"item": item}``) when that decides who may take it.
+    """
+    flow_cls = registry.flow_for(type(case))
+    flow = flow_cls(case, user, data)
     actions = [spec for spec in flow_cls.actions().values() if case.state in spec.sources]
     return Capabilities(
         case=case,

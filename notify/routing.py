@@ -229,6 +229,12 @@ def _plan_event(event: OutboxEvent, rules: tuple[Rule, ...], cases: dict[tuple[s
                 resolved[name] = [uid for uid in map(_user_id, _audience(flow, name, event)) if uid is not None]
             user_ids.extend(uid for uid in resolved[name] if uid != actor_id and uid not in user_ids)
         plans.append(_Delivery(event=event, case=case, rule=rule, kind=rule.kind or event.event, user_ids=user_ids))
+    everyone = {uid for plan in plans for uid in plan.user_ids}
+    if flow is not None and everyone:
+        # Nobody hears of an event they could not read on the case's page: the flow's visibility decides.
+        readers = type(flow).reader_ids(case, everyone, event.event)
+        for plan in plans:
+            plan.user_ids = [uid for uid in plan.user_ids if uid in readers]
     return plans
 
 

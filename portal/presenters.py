@@ -12,22 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from engine import registry
 
-# Audited actions that are not transitions (their labels; transitions use their flow's label).
-RECORD_LABELS: dict[str, Any] = {
-    "create": _("Request created"),
-    "update": _("Draft edited"),
-    "vote_cast": _("Vote cast"),
-    "conflict_declared": _("Conflict of interest declared"),
-    "conflict_recused": _("Committee member recused automatically"),
-    "committee_tied": _("The committee's votes are tied: the chair decides"),
-    "document_added": _("Document added"),
-    "action_item_created": _("Follow-up action added"),
-    "action_item_updated": _("Follow-up action changed"),
-    "action_status_changed": _("Follow-up action status changed"),
-    "action_update_added": _("Progress reported on a follow-up action"),
-    "restricted_read": _("Restricted material read"),
-}
-
 # Event data worth showing in the timeline, with their labels (other keys stay in the audit export).
 DETAIL_LABELS: dict[str, Any] = {
     "message": _("Message"),
@@ -44,9 +28,6 @@ DETAIL_LABELS: dict[str, Any] = {
     "visibility": _("Visibility"),
     "summary": _("Summary"),
 }
-# Committee deliberation stays with the committee and oversight: parties see the decision, not who voted what.
-COMMITTEE_ACTIONS = {"vote_cast", "conflict_declared", "conflict_recused"}
-
 OWNER_LABELS: dict[str, Any] = {
     "secretariat": _("Secretariat"),
     "committee": _("Committee"),
@@ -109,19 +90,26 @@ def _detail_value(key: str, value: Any) -> str:
     return str(value)
 
 
-def timeline(case: Any, events: list[Any], *, full: bool) -> list[TimelineEntry]:
-    """The case's audit events as readable entries, newest first; ``full`` shows committee deliberation."""
-    flow = flow_of(case)
-    specs = flow.specs()
+def event_label(case: Any, action: str) -> str:
+    """An event's label, as its flow declares it (transitions, actions and the flow's own events)."""
+    spec = flow_of(case).event_specs().get(action)
+    return str(spec.label) if spec is not None and spec.label else action.replace("_", " ")
+
+
+def timeline(case: Any, events: list[Any], *, capabilities: Any) -> list[TimelineEntry]:
+    """The case's audit events as readable entries, newest first.
+
+    What the reader may see of each event is the flow's declared visibility (``capabilities``): a
+    hidden event keeps its place, time and hash, without its actor and data.
+    """
     entries = []
     for event in events:
-        spec = specs.get(event.action)
-        label = str(spec.label) if spec else str(RECORD_LABELS.get(event.action, event.action.replace("_", " ")))
-        hidden = event.action in COMMITTEE_ACTIONS and not full
+        label = event_label(case, event.action)
+        hidden = not capabilities.may_read_event(event.action)
         if event.actor_id is None:
             actor = str(_("The platform"))
         elif hidden:
-            actor = str(_("A committee member"))
+            actor = str(_("A committee member")) if event.actor_role == "committee_member" else "—"
         else:
             actor = event.actor.get_full_name() or event.actor_label if event.actor else event.actor_label
         details = []
@@ -129,7 +117,7 @@ def timeline(case: Any, events: list[Any], *, full: bool) -> list[TimelineEntry]
         if event.action == "document_outcome" and data.get("visibility") == "restricted":
             # A restricted outcome is read through its own audited view, never from the timeline.
             details = [(str(DETAIL_LABELS["visibility"]), _detail_value("visibility", "restricted"))]
-        elif not hidden and event.action != "conflict_recused":
+        elif not hidden:
             details = [
                 (str(DETAIL_LABELS[key]), _detail_value(key, data[key])) for key in DETAIL_LABELS if data.get(key)
             ]

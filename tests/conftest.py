@@ -87,11 +87,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 @pytest.fixture(autouse=True)
 def _no_language_leaks():
-    """Whatever language a test (or a request it made) activated ends with it."""
+    """Every test starts in the tests' language; whatever it (or a request it made) activated ends with it."""
+    from django.conf import settings
     from django.utils import translation
 
+    translation.activate(settings.LANGUAGE_CODE)
     yield
-    translation.deactivate()
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -124,7 +124,7 @@ def _apply(form: Any, error: EngineError) -> None:
 
 def _draft_or_403(request: HttpRequest, reference: str) -> DialogueRequest:
     case = load(request, reference)
-    if case.state != "draft" or case.requesting_organization_id not in viewer(request).coordinated_ids:
+    if not engine.capabilities(case, request.user).can("update"):
         raise PermissionDenied(_("Only the requesting organization's coordinator may edit the draft."))
     return case
 

@@ -79,8 +79,8 @@ def _apply_errors(form: Any, error: EngineError) -> None:
 
 def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> dict[str, Any]:
     who = viewer(request)
-    oversight = who.is_secretariat or who.is_auditor or who.is_committee
-    options = engine.available_transitions(case, request.user)
+    # What this person may do and read here: asked once, of the flow (no rule is restated in the view).
+    caps = engine.capabilities(case, request.user)
     meeting = current_meeting_from(case)
     outcome = getattr(case, "outcome", None) if _has_outcome(case) else None
     show_outcome = outcome is not None and selectors.outcome_visible_to(case, request.user)
@@ -94,8 +94,8 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
         "case": case,
         "viewer": who,
         "state_label": presenters.state_label(case),
-        "actions": presenters.action_groups(options),
-        "timeline": presenters.timeline(case, case.history, full=oversight),
+        "actions": presenters.action_groups(caps.transitions),
+        "timeline": presenters.timeline(case, case.history, capabilities=caps),
         "clocks": [_clock_row(case, clock) for clock in case.sla_clocks],
         "meeting": meeting,
         "meetings": list(case.meetings.all()),
@@ -103,13 +103,17 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
         "outcome_restricted": restricted,
         "outcome_hidden": outcome is not None and not show_outcome,
         "tally": tally,
-        "votes": _votes_for(case, who, oversight),
-        "vote_form": extra.pop("vote_form", None) or _vote_form_if_open(case, request.user, who, tally),
+        "votes": list(case.votes.all()) if caps.may_read_event("vote_cast") else [],
+        "may_read_votes": caps.may_read_event("vote_cast"),
+        "may_read_conflicts": caps.may_read_event("conflict_declared"),
+        "vote_form": extra.pop("vote_form", None) or (VoteForm() if caps.can("vote_cast") else None),
         "conflict_form": extra.pop("conflict_form", None) or ConflictForm(),
+        "may_declare_conflict": caps.can("conflict_declared"),
         "attachment_form": extra.pop("attachment_form", None) or AttachmentForm(),
-        "action_item_form": extra.pop("action_item_form", None) or _action_item_form(case, who),
-        "progress_forms": _progress_forms(case, request.user, who, extra.pop("progress_form", None)),
-        "may_attach": _may_attach(case, who),
+        "action_item_form": extra.pop("action_item_form", None)
+        or (ActionItemForm(organizations=_parties(case)) if caps.can("action_item_created") else None),
+        "progress_forms": _progress_forms(case, caps, extra.pop("progress_form", None)),
+        "may_attach": caps.can("document_added"),
         "counterparts": list(case.counterpart_organizations.all()),
     }
     context.update(extra)
@@ -141,43 +145,14 @@ def _clock_row(case: DialogueRequest, clock: Any) -> dict[str, Any]:
     }
 
 
-def _votes_for(case: DialogueRequest, who: Any, oversight: bool) -> list[Any]:
-    # The parties learn the decision; individual votes are for the committee and oversight.
-    return list(case.votes.all()) if oversight else []
-
-
-def _vote_form_if_open(case: DialogueRequest, user: Any, who: Any, tally: Any) -> VoteForm | None:
-    if case.state != "in_committee" or not who.is_committee or tally is None:
-        return None
-    if user.pk not in tally.eligible:
-        return None
-    if any(vote.member_id == user.pk and vote.round == case.vote_round for vote in case.votes.all()):
-        return None
-    return VoteForm()
-
-
-def _may_attach(case: DialogueRequest, who: Any) -> bool:
-    parties = {case.requesting_organization_id, *(org.pk for org in case.counterpart_organizations.all())}
-    return who.is_secretariat or bool(set(who.organization_ids) & parties)
-
-
-def _action_item_form(case: DialogueRequest, who: Any) -> ActionItemForm | None:
-    if not who.is_secretariat or case.state not in ("outcome_documented", "follow_up"):
-        return None
-    return ActionItemForm(organizations=_parties(case))
-
-
 def _parties(case: DialogueRequest) -> list[Any]:
     return [case.requesting_organization, *case.counterpart_organizations.all()]
 
 
-def _progress_forms(case: DialogueRequest, user: Any, who: Any, failed: Any) -> dict[int, Any]:
-    if case.state not in ("outcome_documented", "follow_up"):
-        return {}
+def _progress_forms(case: DialogueRequest, caps: Any, failed: Any) -> dict[int, Any]:
     forms_by_item = {}
     for item in case.action_items.all():
-        owner = item.owner_person_id == user.pk or item.owner_organization_id in who.coordinated_ids
-        if who.is_secretariat or owner:
+        if caps.allows("action_update_added", {"item": item}):
             if failed is not None and failed.item_id == item.pk:
                 forms_by_item[item.pk] = failed
             else:

@@ -132,7 +132,8 @@ CHECKS: dict[str, list[Check]] = {
     ],
     "submitted": [
         *reads(),
-        Check("edit", "patch", "", {"title": "A better title"}, otherwise=409),
+        # who before when: only the requester learns that a submitted request is no longer editable
+        Check("edit", "patch", "", {"title": "A better title"}, {"cso-coordinator": 409}, otherwise=403),
         transition("request_info", {"message": "Which courts?"}, secretariat=200),
         transition("accept", secretariat=200),
         transition("decline", {"reason": "Out of scope.", "article": "1"}, secretariat=200),
@@ -205,7 +206,15 @@ CHECKS: dict[str, list[Check]] = {
         *reads(meeting=True),
         transition("reopen", REASON, secretariat=200),
         not_from_here("close"),
-        Check("action done", "patch", "action:", {"status": "done"}, otherwise=409),
+        # who before when: only the owner and the secretariat learn that the state no longer allows it
+        Check(
+            "action done",
+            "patch",
+            "action:",
+            {"status": "done"},
+            {"secretariat": 409, "ministry-coordinator": 409},
+            otherwise=403,
+        ),
     ],
 }
 

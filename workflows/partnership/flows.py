@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import State
 
 from engine import calendar
+from engine.errors import NotPermitted
 from engine.flows import EventSpec, Flow, action, chosen_target, transition
 from engine.reasons import Reason
 from engine.registry import register
@@ -24,7 +25,8 @@ from partners.selectors import is_secretariat, user_access
 
 from . import committee, effects, forms
 from .effects import current_meeting
-from .models import ActionItem, DialogueRequest, MinutesConfirmation, Outcome, Vote
+from .errors import AlreadyDeclared, AlreadyVoted
+from .models import ActionItem, ConflictDeclaration, DialogueRequest, MinutesConfirmation, Outcome, Vote
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -42,6 +44,8 @@ WITHDRAWN = "withdrawn"
 LAPSED = "lapsed"
 
 BEFORE_MEETING_HELD = [DRAFT, SUBMITTED, INFO_REQUESTED, IN_COMMITTEE, APPROVED, MEETING_SCHEDULED]
+FOLLOW_UP_STATES = [OUTCOME_DOCUMENTED, FOLLOW_UP]
+ALL_STATES = [*BEFORE_MEETING_HELD, MEETING_HELD, *FOLLOW_UP_STATES, CLOSED, DECLINED, REJECTED, WITHDRAWN, LAPSED]
 HARVESTING_FIELDS = ("what_changed", "who_changed", "significance", "contribution", "evidence")
 
 
@@ -97,6 +101,28 @@ committee_member = Role(
 seat_holder = Role("committee_member", _("a committee member"), _has_seat, explain=_why_no_seat)
 chair = Role("chair", _("the committee chair"), _is_chair)
 auditor = Role("auditor", _("an auditor"), lambda flow, user: "auditor" in user_access(user).roles)
+
+
+def _is_party_member(flow: RequestFlow, user: Any) -> bool:
+    """A member of the requesting organization, or of a counterpart once the request is accepted."""
+    organizations = user_access(user).organization_ids
+    if flow.case.requesting_organization_id in organizations:
+        return True
+    return flow.case.accepted_at is not None and bool(organizations & committee.counterpart_ids(flow.case))
+
+
+def _is_action_owner(flow: RequestFlow, user: Any) -> bool:
+    item = flow.data.get("item")
+    if item is None:
+        return False
+    if item.owner_person_id and item.owner_person_id == user.pk:
+        return True
+    return item.owner_organization_id in user_access(user).coordinated_ids
+
+
+party_member = Role("party_member", _("a member of an organization party to the request"), _is_party_member)
+action_owner = Role("action_owner", _("the action's owner"), _is_action_owner)
+
 #: who may read how individual members voted and what conflicts they declared
 oversight = (secretariat, seat_holder, auditor)
 # Admits no one: transitions the platform runs by itself (votes settled, deadlines passed) name it,
@@ -406,6 +432,49 @@ def reopen_target(flow: RequestFlow, target_state: str = "") -> str:
     ):
         return OUTCOME_DOCUMENTED
     return FOLLOW_UP
+
+
+def owner_is_party(flow: RequestFlow) -> Reason | None:
+    """A follow-up action belongs to an organization party to the request (else its coordinator could not see it)."""
+    parties = committee.party_organization_ids(flow.case)
+    owner = flow.data.get("owner_organization")
+    owner_id = getattr(owner, "pk", owner)
+    person = flow.data.get("owner_person")
+    organization_ok = owner_id in (None, "") or str(owner_id) in {str(pk) for pk in parties}
+    # a person who owns it must be able to open the request (a party's member, the secretariat)
+    person_id = getattr(person, "pk", person)
+    person_ok = person_id is None or person_id in RequestFlow.viewer_ids(flow.case, [person_id])
+    if organization_ok and person_ok:
+        return None
+    return Reason(
+        "owner_not_party",
+        _("A follow-up action must belong to an organization party to the request, or a person who can open it."),
+        article=charter.OUTCOMES_AND_FOLLOW_UP,
+    )
+
+
+def only_secretariat_edits(flow: RequestFlow) -> Reason | None:
+    """Owners report status; the description, owner and due date are the secretariat's."""
+    edits = flow.data.get("edits") or ()
+    if edits and not secretariat.admits(flow, flow.user):
+        message = _("Only the secretariat may change an action's description, owner or due date.")
+        return Reason("not_permitted", message, error=NotPermitted)
+    return None
+
+
+def not_voted_yet(flow: RequestFlow) -> Reason | None:
+    if (
+        flow.user is not None
+        and Vote.objects.filter(request=flow.case, member=flow.user, round=flow.case.vote_round).exists()
+    ):
+        return Reason("already_voted", AlreadyVoted.default_message, error=AlreadyVoted)
+    return None
+
+
+def not_declared_yet(flow: RequestFlow) -> Reason | None:
+    if flow.user is not None and ConflictDeclaration.objects.filter(request=flow.case, member=flow.user).exists():
+        return Reason("already_declared", AlreadyDeclared.default_message, error=AlreadyDeclared)
+    return None
 
 
 # --- the flow ---------------------------------------------------------------------------------
@@ -749,8 +818,9 @@ class RequestFlow(Flow):
 
     @action(
         source=IN_COMMITTEE,
-        label=_("Vote"),
+        label=_("Vote cast"),
         roles=[committee_member],
+        guards=[not_voted_yet],
         form=forms.VoteForm,
         on_success=effects.vote_written,
         visible_to=oversight,
@@ -761,8 +831,9 @@ class RequestFlow(Flow):
 
     @action(
         source=[SUBMITTED, INFO_REQUESTED, IN_COMMITTEE],
-        label=_("Declare a conflict of interest"),
+        label=_("Conflict of interest declared"),
         roles=[seat_holder],
+        guards=[not_declared_yet],
         form=forms.ConflictForm,
         on_success=effects.conflict_written,
         visible_to=oversight,
@@ -770,17 +841,58 @@ class RequestFlow(Flow):
     def conflict_declared(self, *, reason: str) -> dict[str, Any]:
         return {"member": self.user.pk, "reason": reason, "automatic": False}
 
+    # Actions whose rows their services write (files, follow-up items) before recording the event;
+    # declared here for who may take them and when (``engine.authorize`` / ``engine.capabilities``).
+
+    @action(source=DRAFT, label=_("Draft edited"), roles=[requester])
+    def update(self) -> None:
+        """The requester edits the draft; every changed field is audited (the service writes it)."""
+
+    @action(source=ALL_STATES, label=_("Document added"), roles=[secretariat, party_member])
+    def document_added(self) -> None:
+        """A document on the request: the parties (counterparts once accepted) and the secretariat."""
+
+    @action(source=FOLLOW_UP_STATES, label=_("Follow-up action added"), roles=[secretariat], guards=[owner_is_party])
+    def action_item_created(self) -> None:
+        """The secretariat records a commitment; its owner is a party to the request."""
+
+    @action(
+        source=FOLLOW_UP_STATES,
+        label=_("Follow-up action changed"),
+        roles=[secretariat, action_owner],
+        guards=[owner_is_party, only_secretariat_edits],
+    )
+    def action_item_updated(self) -> None:
+        """Owners report status; the secretariat may change anything."""
+
+    @action(
+        source=FOLLOW_UP_STATES, label=_("Progress reported on a follow-up action"), roles=[secretariat, action_owner]
+    )
+    def action_update_added(self) -> None:
+        """An owner (or the secretariat) reports progress with evidence."""
+
     events = (
-        EventSpec("update", _("Draft edited")),
-        EventSpec("conflict_recused", _("Member recused"), visible_to=oversight),
-        EventSpec("committee_tied", _("Votes tied")),
+        EventSpec("create", _("Request created")),
+        EventSpec("conflict_recused", _("Committee member recused automatically"), visible_to=oversight),
+        EventSpec("committee_tied", _("The committee's votes are tied: the chair decides")),
         EventSpec("document_added", _("Document added")),
         EventSpec("restricted_read", _("Restricted material read"), visible_to=(secretariat, auditor)),
-        EventSpec("action_item_created", _("Follow-up action added")),
-        EventSpec("action_item_updated", _("Follow-up action changed")),
-        EventSpec("action_update_added", _("Progress reported")),
         EventSpec("action_status_changed", _("Follow-up action status changed")),
     )
+
+    @classmethod
+    def viewer_ids(cls, case: Any, user_ids: Any) -> set[int]:
+        """``selectors.visible_requests`` asked the other way round: who among ``user_ids`` sees ``case``."""
+        members = Q(memberships__active=True, memberships__organization__active=True)
+        own = members & Q(memberships__organization_id=case.requesting_organization_id)
+        seen = own
+        if case.accepted_at is not None:
+            seen |= members & Q(memberships__organization_id__in=committee.counterpart_ids(case))
+        if case.state != DRAFT:
+            oversight = [PlatformRole.Role.SECRETARIAT, PlatformRole.Role.SECRETARIAT_LEAD, PlatformRole.Role.AUDITOR]
+            seen |= Q(platform_roles__role__in=oversight) | Q(committee_seats__active=True)
+        users = get_user_model().objects.filter(seen, pk__in=list(user_ids), is_active=True)
+        return set(users.values_list("pk", flat=True).distinct())
 
     def can_view(self) -> bool:
         from .selectors import visible_requests

@@ -26,11 +26,6 @@ def may_read_restricted(user: Any, request: DialogueRequest) -> bool:
     return selectors.outcome_visible_to(request, user)
 
 
-def may_read_votes(user: Any) -> bool:
-    """Individual votes are for the committee, the secretariat and auditors."""
-    return bool(user_access(user).roles & selectors.OVERSIGHT_ROLES)
-
-
 def actor_role(user: Any, request: DialogueRequest) -> str:
     """The capacity in which ``user`` reads ``request`` (for the audit trail of restricted reads)."""
     roles = user_access(user).roles

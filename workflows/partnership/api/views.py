@@ -273,7 +273,7 @@ class VoteView(GenericApiView):
     def get(self, request: Request, reference: str) -> Response:
         """Every vote on the request, all rounds (committee, secretariat and auditors)."""
         case = requests_endpoints.get_case(request, reference)
-        if not access.may_read_votes(request.user):
+        if not engine.capabilities(case, request.user).may_read_event("vote_cast"):
             raise ApiError("not_permitted", status_code=403)
         votes = Vote.objects.filter(request=case).select_related("member").order_by("round", "cast_at", "id")
         page = self.paginate_queryset(votes)

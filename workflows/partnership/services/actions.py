@@ -15,16 +15,12 @@ from django.utils.translation import gettext_lazy as _
 
 import engine
 from engine.audit import RequestContext
-from engine.errors import InvalidInput, TransitionNotAllowedError
+from engine.errors import InvalidInput
 from partners.models import Organization
-from partners.selectors import is_secretariat, user_access
+from partners.selectors import is_secretariat
 
-from .. import flows
 from ..models import ActionItem, ActionUpdate, DialogueRequest
-from ._common import refuse
 from .attachments import attachment_validate
-
-FOLLOW_UP_STATES = (flows.OUTCOME_DOCUMENTED, flows.FOLLOW_UP)
 
 
 def _organization(value: Organization | int | str | None) -> Organization | None:
@@ -54,19 +50,6 @@ def _user(value: Any) -> Any:
         return None
 
 
-def _open_for_follow_up(request: DialogueRequest) -> None:
-    if request.state not in FOLLOW_UP_STATES:
-        raise TransitionNotAllowedError(
-            _("Follow-up actions can change only once the outcome is documented and until the request is closed.")
-        )
-
-
-def _is_owner(item: ActionItem, actor: Any) -> bool:
-    if item.owner_person_id and item.owner_person_id == getattr(actor, "pk", None):
-        return True
-    return item.owner_organization_id in user_access(actor).coordinated_ids
-
-
 @transaction.atomic
 def action_item_create(
     *,
@@ -80,9 +63,7 @@ def action_item_create(
 ) -> ActionItem:
     """The secretariat records a follow-up commitment with its owner and due date."""
     locked = engine.lock(request)
-    if not is_secretariat(actor):
-        raise refuse("not_permitted", _("Only the secretariat may add follow-up actions."))
-    _open_for_follow_up(locked)
+    engine.authorize(locked, actor, "action_item_created")
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
     organization = _organization(owner_organization)
@@ -98,6 +79,9 @@ def action_item_create(
         errors["owner_person"] = [str(_("Unknown person."))]
     if errors:
         raise InvalidInput(errors)
+    # The owner must be a party to the request (the flow's rule), checked once the fields are valid.
+    owners = {"owner_organization": organization, "owner_person": person}
+    engine.authorize(locked, actor, "action_item_created", owners)
     now = timezone.now()
     item = ActionItem.objects.create(
         request=locked,
@@ -155,17 +139,15 @@ def action_item_update(
     """Change an action item: owners report its status, the secretariat may change anything."""
     request = engine.lock(item.request)
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
-    _open_for_follow_up(request)
-    secretariat = is_secretariat(actor)
-    if not (secretariat or _is_owner(item, actor)):
-        raise refuse("not_permitted", _("Only the action's owner or the secretariat may update it."))
     changes: dict[str, list[Any]] = {}
     errors: dict[str, list[str]] = {}
     edits = {"description": description, "due_date": due_date, "owner_organization": owner_organization}
     if owner_person is not None:
         edits["owner_person"] = owner_person
-    if any(value is not None for value in edits.values()) and not secretariat:
-        raise refuse("not_permitted", _("Only the secretariat may change an action's description, owner or due date."))
+    engine.authorize(
+        request, actor, "action_item_updated", {"item": item, "edits": [k for k, v in edits.items() if v is not None]}
+    )
+    secretariat = is_secretariat(actor)
     if description is not None:
         if not description.strip():
             errors["description"] = [str(_("Describe the action."))]
@@ -195,6 +177,9 @@ def action_item_update(
             item.owner_person = person
     if errors:
         raise InvalidInput(errors)
+    if {"owner_organization", "owner_person"} & set(changes):
+        owners = {"owner_organization": item.owner_organization, "owner_person": item.owner_person}
+        engine.authorize(request, actor, "action_item_updated", {"item": item, **owners})
     status_change = None
     if status is not None and (status != item.status or justification is not None):
         status_change = _apply_status(item, status, justification)
@@ -242,10 +227,8 @@ def action_update_add(
     """An owner (or the secretariat) reports progress, with evidence and possibly a new status."""
     request = engine.lock(item.request)
     item = ActionItem.objects.select_for_update().get(pk=item.pk)
-    _open_for_follow_up(request)
+    engine.authorize(request, actor, "action_update_added", {"item": item})
     secretariat = is_secretariat(actor)
-    if not (secretariat or _is_owner(item, actor)):
-        raise refuse("not_permitted", _("Only the action's owner or the secretariat may report on it."))
     text = (text or "").strip()
     evidence_url = (evidence_url or "").strip()
     errors: dict[str, list[str]] = {}

@@ -16,11 +16,8 @@ from django.utils.translation import gettext_lazy as _
 import engine
 from engine.audit import RequestContext
 from engine.errors import InvalidInput
-from partners.selectors import is_secretariat, user_access
 
-from .. import committee
 from ..models import Attachment, DialogueRequest
-from ._common import refuse
 
 MAX_BYTES = 10 * 1024 * 1024
 CONTENT_TYPES = {
@@ -102,15 +99,6 @@ def attachment_validate(file: Any) -> tuple[str, str, int]:
     return name, CONTENT_TYPES[extension], int(size)
 
 
-def _may_attach(request: DialogueRequest, actor: Any) -> bool:
-    if is_secretariat(actor):
-        return True
-    access = user_access(actor)
-    if request.requesting_organization_id in access.organization_ids:
-        return True
-    return request.accepted_at is not None and bool(access.organization_ids & committee.counterpart_ids(request))
-
-
 def _sha256(file: Any) -> str:
     digest = hashlib.sha256()
     file.seek(0)
@@ -129,8 +117,7 @@ def attachment_add(
     context: RequestContext | None = None,
 ) -> Attachment:
     """Store a checked document on the request and audit it on the request's chain."""
-    if not _may_attach(request, actor):
-        raise refuse("not_permitted", _("Only the parties to the request and the secretariat may add documents."))
+    engine.authorize(request, actor, "document_added")
     name, content_type, size = attachment_validate(file)
     description = (description or "").strip()[:300]
     checksum = _sha256(file)

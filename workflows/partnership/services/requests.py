@@ -11,10 +11,10 @@ from django.utils.translation import gettext_lazy as _
 
 import engine
 from engine.audit import RequestContext
-from engine.errors import InvalidInput, TransitionNotAllowedError
+from engine.errors import InvalidInput
 from partners.selectors import user_access
 
-from .. import committee, flows
+from .. import committee
 from ..forms import RequestForm
 from ..models import (
     DialogueRequest,
@@ -72,11 +72,8 @@ def request_update(
 ) -> DialogueRequest:
     """Edit a draft (the requester only); every changed field is audited with its old and new value."""
     locked = engine.lock(request)
-    if locked.state != flows.DRAFT:
-        raise TransitionNotAllowedError(_("Only a draft can be edited."))
+    engine.authorize(locked, actor, "update")
     access = user_access(actor)
-    if locked.requesting_organization_id not in access.coordinated_ids:
-        raise refuse("not_permitted", _("Only the requesting organization's coordinator may edit the draft."))
     cleaned = clean(RequestForm, data, partial=True)
     new_org = cleaned.get("requesting_organization")
     if new_org is not None and new_org.pk not in access.coordinated_ids:
