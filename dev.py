@@ -50,7 +50,8 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
 def demo(argv: list[str]) -> None:
     password = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
     port = argv[0] if argv else os.environ.get("PORT", "8000")
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
+    # PORT reaches the settings too: SITE_URL (links in emails, the address the demo prints) follows it.
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1"), "PORT": port}
     say("Preparing the database")
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("Loading the demo data")
