@@ -54,3 +54,7 @@ def member_file(tmp_path):
         return path
 
     return write
+
+
+# The domain's test world (people with every role, organizations, the committee).
+from tests.workflows.partnership.conftest import partnership_world  # noqa: E402, F401
