@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext as _
 
 from engine import calendar
@@ -230,9 +232,11 @@ def closure_days(values: list[str]) -> list[str]:
         transaction.on_commit(calendar.invalidate)
     year = timezone.localdate().year
     holidays = calendar.public_holidays(year)
+    engine = settings.ENGINE
+    weekend = ", ".join(str(WEEKDAYS[day - 1]) for day in engine.get("WEEKEND", (6, 7)))
     lines.append(
-        _("Calendar: %(count)s public holidays in %(year)s (Lebanon), weekend Saturday and Sunday.")
-        % {"count": len(holidays), "year": year}
+        _("Calendar: %(count)s public holidays in %(year)s (%(country)s); weekend: %(weekend)s.")
+        % {"count": len(holidays), "year": year, "country": engine.get("HOLIDAY_COUNTRY", "LB"), "weekend": weekend}
     )
     return lines
 

@@ -53,6 +53,7 @@ def test_setup_on_an_empty_database_then_a_first_request(monkeypatch, member_fil
     assert "Charter: version 1 in force, same text." in out
     assert "Committee: chair-1 seated (public, chair)." in out
     assert "Calendar: closure day 2026-12-24 added." in out
+    assert "(LB); weekend: Saturday, Sunday." in out
     assert "The platform is set up." in out
     platform = Organization.objects.get(kind="secretariat")
     assert (platform.name_ar, platform.acronym, platform.side) == ("أمانة منصة الشراكة", "PPS", "public")
