@@ -3,6 +3,10 @@
 
 python3 dev.py demo     # virtualenv, dependencies, database, demo data, server on :8000
 python3 dev.py test     # virtualenv, dependencies, the test suite (extra args go to pytest)
+python3 dev.py setup    # virtualenv and dependencies only
+
+These install requirements/dev.txt (the runtime lock plus test and lint tools); production installs
+requirements/runtime.txt alone.
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
-LOCK = ROOT / "requirements" / "lock.txt"
+REQUIREMENTS = ROOT / "requirements"
+LOCK = REQUIREMENTS / "dev.txt"  # includes runtime.txt
+# Both locks: a change to either (a new runtime pin, a new test tool) reinstalls.
+LOCKS = (REQUIREMENTS / "runtime.txt", LOCK)
 STAMP = VENV / ".lock-installed"
 
 
@@ -31,13 +38,18 @@ def run(*args: str | os.PathLike, env: dict[str, str] | None = None) -> None:
         sys.exit(result.returncode)
 
 
+def locks_text(locks: tuple[Path, ...] = LOCKS) -> str:
+    """What the stamp file remembers: every lock's name and text."""
+    return "".join(f"# {path.name}\n{path.read_text()}" for path in locks)
+
+
 def ensure_environment() -> None:
     if not PYTHON.exists():
         say(f"Creating a virtual environment in {VENV.relative_to(ROOT)}/")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    wanted = LOCK.read_text()
+    wanted = locks_text()
     if not STAMP.exists() or STAMP.read_text() != wanted:
-        say("Installing pinned dependencies from requirements/lock.txt (first run takes a minute or two)")
+        say("Installing pinned dependencies from requirements/dev.txt (first run takes a minute or two)")
         run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "--upgrade", "pip")
         run(PYTHON, "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", LOCK)
         STAMP.write_text(wanted)
@@ -50,7 +62,8 @@ def manage(*args: str, env: dict[str, str] | None = None) -> None:
 def demo(argv: list[str]) -> None:
     password = os.environ.get("DEMO_PASSWORD", "demo-pass-2026")
     port = argv[0] if argv else os.environ.get("PORT", "8000")
-    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1")}
+    # PORT reaches the settings too: SITE_URL (links in emails, the address the demo prints) follows it.
+    env = {**os.environ, "DEBUG": os.environ.get("DEBUG", "1"), "PORT": port}
     say("Preparing the database")
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("Loading the demo data")

@@ -53,7 +53,12 @@ v1 = [
 urlpatterns = [
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Fonts included: every asset local (drf-spectacular's own template loads Google Fonts).
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html"),
+        name="redoc",
+    ),
     path("v1/", include(v1)),
     re_path(r"", errors.not_found),
 ]

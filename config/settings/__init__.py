@@ -28,6 +28,10 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-pr
 DEBUG = env_bool("DEBUG", default=False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Where people reach the platform (absolute links in emails, which have no request to build them from).
+# The development server's address by default; production defaults to https:// and the first ALLOWED_HOSTS.
+PORT = os.environ.get("PORT", "8000")
+SITE_URL = os.environ.get("SITE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -159,6 +163,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_TIMEZONE = TIME_ZONE
+# beat remembers when each periodic task last ran here (never in the source tree).
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME", str(VAR_DIR / "celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE = {
     "sla-scan": {"task": "engine.tasks.sla_scan_task", "schedule": 300.0},
     "notify-sweep": {"task": "notify.tasks.sweep_outbox", "schedule": 60.0},
@@ -204,6 +210,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # System fonts (api/templates/api/redoc.html drops the outside font host of the stock template).
+    "REDOC_UI_SETTINGS": {"theme": {"typography": {"fontFamily": "system-ui, sans-serif"}}},
     # Choice sets that share a field name ("decision", "status") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "VoteDecisionEnum": "workflows.partnership.models.Vote.Choice",
@@ -212,9 +220,13 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Everything goes to the root logger's one console handler. Django's own "django" logger would print
+# its records a second time under DEBUG (its console handler, then propagation to the root): it gets
+# no handler of its own here. The development server's request lines ("django.server") print once.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

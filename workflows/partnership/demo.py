@@ -46,7 +46,8 @@ CASE_TYPE = DialogueRequest.case_type()
 # The demo's own secretariat office: its presence means the demo was built already.
 MARKER_ACRONYM = "PPS"
 MARKER_NAME = "Partnership Platform Secretariat"
-URL = "http://127.0.0.1:8000/"
+# Recorded on a historical demo notification that was not delivered in-process: it is never sent.
+DEMO_NOT_SENT = "demo history: never sent"
 
 Log = Callable[[str], None]
 
@@ -204,7 +205,7 @@ def build_demo(*, password: str, log: Log | None = None) -> DemoResult:
                 "pk", flat=True
             )
         )
-        if dispatch is not None and pending:
+        if pending:
             # At once when the build committed; never when an outer transaction (a test) rolls it back.
             transaction.on_commit(lambda: _deliver(dispatch, pending))
     delivered = Counter(
@@ -219,17 +220,33 @@ def build_demo(*, password: str, log: Log | None = None) -> DemoResult:
     return DemoResult(created=True, seconds=time.monotonic() - started, counts=demo_counts(), password_matches=True)
 
 
-def _deliver(dispatch: Callable[[list[int]], None], ids: list[int]) -> None:
-    # In-process workers deliver each row in its own transaction: nested in this one, they share one commit.
+def _deliver(dispatch: Callable[[list[int]], None] | None, ids: list[int]) -> None:
+    """Deliver the demo's historical notifications here and now, never through a broker.
+
+    With a broker (REDIS_URL) the dispatcher would queue them for the workers, which would send years of
+    invented history to real mailboxes through the real SMTP server. The tasks run in-process instead,
+    email into the in-memory mailbox, and whatever is still pending afterwards is recorded as skipped so
+    no worker or sweep ever picks it up.
+    """
+    from celery import current_app
+
     # Celery's eager mode still opens a producer on the in-memory broker, and kombu warns that memory://
     # has no host name: noise in the demo's output, so it is muted while delivering.
     kombu_log = logging.getLogger("kombu.connection")
-    level = kombu_log.level
+    level, eager = kombu_log.level, current_app.conf.task_always_eager
     kombu_log.setLevel(logging.ERROR)
+    current_app.conf.task_always_eager = True
     try:
-        with transaction.atomic():
-            dispatch(ids)
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            # In-process workers deliver each row in its own transaction: nested in this one, they share one commit.
+            with transaction.atomic():
+                if dispatch is not None:
+                    dispatch(ids)
+                OutboxMessage.objects.filter(pk__in=ids, status=OutboxMessage.Status.PENDING).update(
+                    status=OutboxMessage.Status.SKIPPED, last_error=DEMO_NOT_SENT, deliver_after=None
+                )
     finally:
+        current_app.conf.task_always_eager = eager
         kombu_log.setLevel(level)
 
 

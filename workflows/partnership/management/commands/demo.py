@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from workflows.partnership.demo import URL, DemoError, build_demo, counts_lines, login_lines
+from workflows.partnership.demo import DemoError, build_demo, counts_lines, login_lines
 
 
 class Command(BaseCommand):
@@ -46,4 +47,6 @@ class Command(BaseCommand):
         for username, role in login_lines():
             self.stdout.write(f"  {username:<{width}}  {role}")
         self.stdout.write("")
-        self.stdout.write(f"Open {URL} (start the server with `manage.py runserver` if it is not running).")
+        # SITE_URL follows the port served (`dev.py demo PORT` sets PORT); the default is :8000.
+        url = f"{settings.SITE_URL}/"
+        self.stdout.write(f"Open {url} (start the server with `manage.py runserver` if it is not running).")
