@@ -21,6 +21,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
+from engine.client_ip import client_ip
+
 from .errors import ApiError
 from .schema import error_responses
 from .views import ApiView
@@ -37,9 +39,14 @@ class _AuthThrottle(SimpleRateThrottle):
     def get_rate(self) -> str | None:
         return auth_rates().get(self.scope)
 
+    def get_ident(self, request: Request) -> str:
+        # The same client address as the audit trail and the login lockout (TRUSTED_PROXIES /
+        # TRUSTED_PROXY_COUNT), not DRF's own NUM_PROXIES reading of X-Forwarded-For.
+        return client_ip(request._request) or ""
+
 
 class AuthIpThrottle(_AuthThrottle):
-    """Sign-in attempts per client address (REMOTE_ADDR unless NUM_PROXIES trusts a proxy)."""
+    """Sign-in attempts per client address (``engine.client_ip``: REMOTE_ADDR unless a proxy is trusted)."""
 
     scope = "auth_ip"
 
