@@ -12,8 +12,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_logged_in
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -24,7 +25,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from engine.client_ip import client_ip
 
 from .errors import ApiError
-from .schema import error_responses
+from .schema import EXAMPLES, ErrorSerializer, error_responses
 from .views import ApiView
 
 DEFAULT_AUTH_RATES = {"auth_ip": "20/min", "auth_username": "5/min"}
@@ -89,7 +90,32 @@ class ObtainTokenView(ApiView):
         operation_id="auth_token_create",
         tags=["auth"],
         request=CredentialsSerializer,
-        responses={200: TokenSerializer, **error_responses(400, 429)},
+        responses={
+            200: TokenSerializer,
+            **error_responses(400),
+            429: OpenApiResponse(
+                response=ErrorSerializer,
+                description=(
+                    "`throttled`: too many attempts from this address or for this username (see Retry-After). "
+                    "`locked_out`: too many failed sign-ins for this username from this address; the account "
+                    "stays locked for that address for the cool-off time (Retry-After) or until the "
+                    "secretariat unlocks it."
+                ),
+                examples=[
+                    *EXAMPLES["429"],
+                    OpenApiExample(
+                        "locked_out",
+                        value={
+                            "code": "locked_out",
+                            "message": "Too many failed sign-in attempts. Try again in 15 minutes, or ask the "
+                            "secretariat to unlock the account.",
+                        },
+                        summary="Locked out after repeated failures",
+                        response_only=True,
+                    ),
+                ],
+            ),
+        },
         examples=[
             OpenApiExample("sign in", value={"username": "secretariat", "password": "secret"}, request_only=True),
             OpenApiExample("token", value={"token": "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"}, response_only=True),
@@ -112,6 +138,9 @@ class ObtainTokenView(ApiView):
         if user is None:
             # Same answer for an unknown user, a wrong password and an inactive account.
             raise ApiError("invalid_credentials", _("Unable to sign in with these credentials."))
+        # A token sign-in is a sign-in: last_login moves and the lockout's failure count starts again
+        # (django-axes listens to this signal, as it does for the portal's and the admin's forms).
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

@@ -129,6 +129,22 @@ def _tasks_in_process(request, monkeypatch):
         monkeypatch.setitem(app.conf, "task_always_eager", True)
 
 
+@pytest.fixture(autouse=True)
+def _no_login_lockout_left(request):
+    """Login failures counted by django-axes (database rows) never reach the next test.
+
+    Rolled-back tests lose them with the transaction and transactional ones with the flush; this
+    also empties them at the start of each test that touches the database, whatever ran before.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    request.getfixturevalue("_seeded_reference_data")
+    from axes.utils import reset
+
+    reset()
+
+
 @pytest.fixture
 def make_user(django_user_model):
     def make(username: str = "user", **fields):
