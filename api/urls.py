@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from . import errors
-from .auth import ObtainTokenView
+from .auth import ObtainTokenView, RotateTokenView
 
 app_name = "api"
 
@@ -46,6 +46,7 @@ class SchemaView(SpectacularAPIView):
 
 v1 = [
     path("auth/token/", ObtainTokenView.as_view(), name="auth-token"),
+    path("auth/token/rotate/", RotateTokenView.as_view(), name="auth-token-rotate"),
     *workflow_urls(),
     re_path(r"", errors.not_found),
 ]

@@ -19,7 +19,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.pytest.lazy import get_all_tests
 
 from engine.models import AuditEvent
@@ -76,11 +76,11 @@ def fuzz_data(partnership_world):
 
 
 def load_schema(app, fuzz_data) -> schemathesis.BaseSchema:
-    token = Token.objects.create(user=fuzz_data["user"])
+    _instance, token = AuthToken.objects.create(user=fuzz_data["user"])
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
-            "headers": {"Authorization": f"Token {token.key}", "Accept-Language": "ar"},
+            "headers": {"Authorization": f"Token {token}", "Accept-Language": "ar"},
             "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
             "phases": {"stateful": {"enabled": False}},
             "checks": {
