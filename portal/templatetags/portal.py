@@ -74,6 +74,16 @@ def _describedby(field: Any) -> dict[str, str]:
 
 
 @register.filter
+def percent_step(value: Any) -> int:
+    """A percentage rounded to a multiple of 5 (0–100), the width classes of portal.css (no inline style)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0
+    return int(min(max(round(number / 5) * 5, 0), 100))
+
+
+@register.filter
 def widget_kind(field: Any) -> str:
     widget = field.field.widget
     if widget.is_hidden:
