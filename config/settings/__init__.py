@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Before anything reads a body: an oversized one is refused from its Content-Length.
+    "portal.body_limit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -212,6 +214,17 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Request bodies: every body but a multipart upload is refused over DATA_UPLOAD_MAX_MEMORY_SIZE, which
+# is also the API's JSON limit; an upload (one document of at most 10 MB and its form) over
+# REQUEST_MAX_UPLOAD_BYTES. portal/body_limit.py answers 413 from Content-Length, before reading.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024)
+API_MAX_BODY_BYTES = DATA_UPLOAD_MAX_MEMORY_SIZE
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger files are spooled to a temporary file, not held in memory
+REQUEST_MAX_UPLOAD_BYTES = env_int("REQUEST_MAX_UPLOAD_BYTES", 11 * 1024 * 1024)
+# Office documents (zip containers): refused when they would inflate past these (engine/uploads.py).
+UPLOAD_MAX_EXPANDED_BYTES = env_int("UPLOAD_MAX_EXPANDED_BYTES", 100 * 1024 * 1024)
+UPLOAD_MAX_COMPRESSION_RATIO = env_int("UPLOAD_MAX_COMPRESSION_RATIO", 100)
 
 LOGIN_URL = "portal:sign_in"
 LOGIN_REDIRECT_URL = "/"
