@@ -35,8 +35,12 @@ def parse_ip(value: Any) -> str | None:
         address = ipaddress.ip_address(value.strip())
     except ValueError:
         return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:
+            # "fe80::1%eth0": PostgreSQL's inet has no zone index; the zone means nothing to us anyway.
+            address = ipaddress.IPv6Address(str(address).split("%", 1)[0])
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
     return str(address)
 
 

@@ -64,6 +64,15 @@ def test_trusted_proxy_addresses_are_skipped_from_the_right(settings, peer, forw
     assert client_ip(_request(forwarded, peer=peer)) == expected
 
 
+@pytest.mark.parametrize(
+    "forwarded, expected",
+    [("fe80::1%eth0", "fe80::1"), ("::ffff:203.0.113.9", "203.0.113.9"), ("2001:DB8::0:1", "2001:db8::1")],
+)
+def test_addresses_are_stored_in_the_form_postgresql_accepts(settings, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(_request(forwarded)) == expected
+
+
 def test_a_peer_address_that_is_not_an_address_gives_none():
     assert client_ip(_request(None, peer="not-an-ip")) is None
 
@@ -92,7 +101,7 @@ def test_a_write_with_any_forwarded_header_is_audited_with_the_peer_address(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("forwarded", ["unknown", "1.2.3.4:5678", "not-an-ip"])
+@pytest.mark.parametrize("forwarded", ["unknown", "1.2.3.4:5678", "not-an-ip", "fe80::1%eth0"])
 def test_on_postgresql_an_unparsable_hop_from_a_trusted_proxy_is_no_500(
     settings, client_for, partnership_world, forwarded
 ):
@@ -106,7 +115,8 @@ def test_on_postgresql_an_unparsable_hop_from_a_trusted_proxy_is_no_500(
     # then
     assert response.status_code == 201, response.content
     request = DialogueRequest.objects.get(reference=response.json()["reference"])
-    assert AuditEvent.objects.get(case_id=request.pk, case_type=request.case_type(), seq=1).ip_address == "127.0.0.1"
+    recorded = AuditEvent.objects.get(case_id=request.pk, case_type=request.case_type(), seq=1).ip_address
+    assert recorded == ("fe80::1" if forwarded.startswith("fe80") else "127.0.0.1")
 
 
 def test_rotating_the_forwarded_header_does_not_escape_the_token_throttle(settings, api_client):
