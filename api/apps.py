@@ -9,3 +9,8 @@ class ApiConfig(AppConfig):
     label = "api"
     verbose_name = _("HTTP API")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import tokens
+
+        tokens.connect()

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -181,3 +183,20 @@ def paginated(name: str, item: type[serializers.Serializer]) -> serializers.Seri
             "results": item(many=True),
         },
     )
+
+
+class ExpiringTokenScheme(OpenApiAuthenticationExtension):
+    """``Authorization: Token <token>`` with knox's hashed, expiring tokens (api/tokens.py)."""
+
+    target_class = "api.tokens.ExpiringTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        definition = build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
+        definition["description"] = (
+            "`Authorization: Token <token>`, the token from `POST /api/v1/auth/token/`. Each token expires at its "
+            "`expires_at` (TOKEN_TTL, 10 hours by default) and is refused with 401 afterwards; "
+            "`POST /api/v1/auth/token/rotate/` exchanges a live token for a fresh one. Changing the password or "
+            "deactivating the account revokes every token of the user."
+        )
+        return definition

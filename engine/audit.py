@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .client_ip import client_ip
 from .models import GENESIS_HASH, AuditEvent
 
 
@@ -29,9 +30,7 @@ class RequestContext:
 
     @classmethod
     def from_request(cls, request: Any) -> RequestContext:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
-        return cls(ip_address=ip or None, user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
+        return cls(ip_address=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:300])
 
 
 def jsonable(data: Any) -> Any:

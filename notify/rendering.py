@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext
 
 from engine import registry
+from engine.text import isolate
 
 from .messages import DETAIL_LABELS, message_for
 
@@ -83,7 +84,8 @@ def render(
         state = payload.get("to_state") or payload.get("state") or ""
         params = {
             "reference": reference or "—",
-            "title": payload.get("title") or reference or "—",
+            # Isolated: an Arabic title in an English subject (or a stray override) cannot reorder the rest.
+            "title": isolate(payload.get("title") or reference or "—"),
             "actor": payload.get("actor_name") or gettext("the platform"),
             "state": _state_label(case_type, str(state)),
         }

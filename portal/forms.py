@@ -8,6 +8,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from engine.text import SingleLineField
+
 
 class SignInForm(AuthenticationForm):
     username = forms.CharField(
@@ -91,7 +93,7 @@ class ConflictForm(forms.Form):
 
 class AttachmentForm(forms.Form):
     file = forms.FileField(label=_("Document"), help_text=_("PDF, Word, Excel, PNG, JPEG or text; at most 10 MB."))
-    description = forms.CharField(label=_("Description"), required=False, max_length=300)
+    description = SingleLineField(label=_("Description"), required=False, max_length=300)
 
 
 class ActionItemForm(forms.Form):

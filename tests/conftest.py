@@ -34,9 +34,34 @@ def _sqlite_flush_unlocks_audit() -> None:
     DatabaseOperations.sql_flush = sql_flush
 
 
+def _postgresql_flush_lifts_truncate_guard() -> None:
+    """Let test tear-down TRUNCATE the audit table on PostgreSQL.
+
+    The database refuses TRUNCATE of audit events (a statement trigger); the flush disables that one
+    trigger around its TRUNCATE. Django runs a flush's statements in one transaction, so the trigger
+    is never off outside it, and a failed flush leaves it on.
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        if "engine_auditevent" in tables and statements:
+            statements = [
+                "ALTER TABLE engine_auditevent DISABLE TRIGGER engine_auditevent_no_truncate;",
+                *statements,
+                "ALTER TABLE engine_auditevent ENABLE TRIGGER engine_auditevent_no_truncate;",
+            ]
+        return statements
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _audit_guard_aware_flush() -> None:
     _sqlite_flush_unlocks_audit()
+    _postgresql_flush_lifts_truncate_guard()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -138,6 +163,22 @@ def _tasks_in_process(request, monkeypatch):
 
     if not request.node.get_closest_marker("redis"):
         monkeypatch.setitem(app.conf, "task_always_eager", True)
+
+
+@pytest.fixture(autouse=True)
+def _no_login_lockout_left(request):
+    """Login failures counted by django-axes (database rows) never reach the next test.
+
+    Rolled-back tests lose them with the transaction and transactional ones with the flush; this
+    also empties them at the start of each test that touches the database, whatever ran before.
+    """
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    request.getfixturevalue("_seeded_reference_data")
+    from axes.utils import reset
+
+    reset()
 
 
 @pytest.fixture

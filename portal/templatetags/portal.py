@@ -11,6 +11,8 @@ from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from engine.text import single_line as clean_single_line
+
 from .. import navigation
 
 register = template.Library()
@@ -71,6 +73,22 @@ def _describedby(field: Any) -> dict[str, str]:
     if ids:
         attrs["aria-describedby"] = " ".join(ids)
     return attrs
+
+
+@register.filter
+def single_line(value: Any) -> str:
+    """Text for a place that takes no markup (the page title): on one line, without bidi controls."""
+    return clean_single_line(str(value)) if value is not None else ""
+
+
+@register.filter
+def percent_step(value: Any) -> int:
+    """A percentage rounded to a multiple of 5 (0–100), the width classes of portal.css (no inline style)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0
+    return int(min(max(round(number / 5) * 5, 0), 100))
 
 
 @register.filter

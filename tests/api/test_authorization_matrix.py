@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests.workflows.partnership.conftest import draft, meeting_data, outcome_data, walk
@@ -257,7 +257,7 @@ def client_for_role(world: Any, role: str) -> APIClient:
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     if role != "anonymous":
         user = next(u for u in _people(world) if u.username == role)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     return client
 
 

@@ -19,7 +19,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.pytest.lazy import get_all_tests
 
 from engine.models import AuditEvent
@@ -29,6 +29,14 @@ from .conftest import draft, outcome_data, walk
 
 SEED = 20261123
 MAX_EXAMPLES = 8
+
+# Whatever a client or a careless proxy may put in X-Forwarded-For: it must never cost a 500.
+FORWARDED_FOR = st.one_of(
+    st.sampled_from(["unknown", "1.2.3.4:5678", "not-an-ip", "203.0.113.9, 10.0.0.1", "::1", "[::1]:80", ", ,"]),
+    st.ip_addresses().map(str),
+    st.lists(st.ip_addresses().map(str), max_size=4).map(", ".join),
+    st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=60),
+)
 
 
 @pytest.fixture
@@ -68,11 +76,11 @@ def fuzz_data(partnership_world):
 
 
 def load_schema(app, fuzz_data) -> schemathesis.BaseSchema:
-    token = Token.objects.create(user=fuzz_data["user"])
+    _instance, token = AuthToken.objects.create(user=fuzz_data["user"])
     config = schemathesis.Config.from_dict(
         {
             "seed": SEED,
-            "headers": {"Authorization": f"Token {token.key}", "Accept-Language": "ar"},
+            "headers": {"Authorization": f"Token {token}", "Accept-Language": "ar"},
             "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
             "phases": {"stateful": {"enabled": False}},
             "checks": {
@@ -94,11 +102,21 @@ def load_schema(app, fuzz_data) -> schemathesis.BaseSchema:
         }
     )
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", app, config=config)
+
+    @schema.hook("flatmap_headers")
+    def with_forwarded_for(context, headers):
+        return FORWARDED_FOR.map(lambda value: {**(headers or {}), "X-Forwarded-For": value})
+
     # Revoking the token would leave the rest of the run anonymous (tested by hand in test_auth).
     return schema.exclude(method="DELETE", path="/api/v1/auth/token/")
 
 
+#: The X-Forwarded-For values sent during a run (the hook above must reach every operation).
+forwarded_sent: list[str] = []
+
+
 def call_and_validate(case) -> None:
+    forwarded_sent.append((case.headers or {}).get("X-Forwarded-For"))
     case.call_and_validate()
 
 
@@ -106,6 +124,7 @@ def call_and_validate(case) -> None:
 def test_the_api_keeps_its_contract_under_fuzzing(live_wsgi_app, fuzz_data):
     # given the live schema of the running app, and a secretariat token that sees every submitted request
     schema = load_schema(live_wsgi_app, fuzz_data)
+    forwarded_sent.clear()
     failures = {}
     operations = 0
     # when every operation is run through the examples, coverage and fuzzing phases
@@ -118,6 +137,7 @@ def test_the_api_keeps_its_contract_under_fuzzing(live_wsgi_app, fuzz_data):
             failures[operation.label] = str(exc)[:3000]
     # then none failed a check
     assert operations >= 30
+    assert len({value for value in forwarded_sent if value is not None}) > 20
     assert not failures, "\n\n".join(f"{label}:\n{text}" for label, text in failures.items())
 
 

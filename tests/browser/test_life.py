@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone, translation
+from playwright.sync_api import expect
 
 from engine.audit import verify_all
 from workflows.partnership.flows import RequestFlow
@@ -66,7 +68,8 @@ def test_the_whole_life_of_a_request(actors, world, language, site):
     case = DialogueRequest.objects.get()
     # the draft saves itself as the coordinator types
     page.fill("#id_expected_participants", "25")
-    page.wait_for_function("document.querySelector('#autosave-status').innerText.match(/\\d{1,2}:\\d{2}/)")
+    # (a locator expectation: the Content-Security-Policy refuses wait_for_function's string evaluation)
+    expect(page.locator("#autosave-status")).to_have_text(re.compile(r"\d{1,2}:\d{2}"))
     check_a11y(page, "request-edit", language)
     assert DialogueRequest.objects.get(pk=case.pk).expected_participants == 25
     page = cso.open("portal:request_detail", reference=case.reference)

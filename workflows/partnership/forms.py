@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from engine.text import SingleLineField
 from partners.models import Organization, Theme
 
 from .models import DialogueRequest, Outcome, Vote
@@ -177,7 +178,7 @@ class DecideForm(forms.Form):
 class MeetingForm(forms.Form):
     starts_at = forms.DateTimeField(label=_("starts at"))
     ends_at = forms.DateTimeField(label=_("ends at"))
-    location = forms.CharField(label=_("location"), max_length=300)
+    location = SingleLineField(label=_("location"), max_length=300)
     agenda = _text(_("agenda"))
     online_url = forms.URLField(label=_("online meeting link"), required=False, max_length=200, assume_scheme="https")
     invitees = IdListField(
@@ -261,7 +262,7 @@ class ThemeField(forms.Field):
 class RequestForm(forms.Form):
     """The fields of a dialogue request, for creating it or (``partial=True``) editing a draft."""
 
-    title = forms.CharField(label=_("title"), max_length=200)
+    title = SingleLineField(label=_("title"), max_length=200)
     summary = _text(_("summary"), max_length=10_000)
     policy_question = _text(_("policy question"), required=False)
     theme = ThemeField(label=_("theme"))

@@ -111,6 +111,8 @@ class Command(BaseCommand):
         as_json = options["json"]
         if options["public_key"] and not options["checkpoint"]:
             raise CommandError(_("--public-key needs --checkpoint."), returncode=EXIT_BAD_INPUT)
+        if not options["public_key"]:
+            self.warn_unpinned(with_checkpoint=bool(options["checkpoint"]))
         signature: dict[str, Any] | None = None
         heads: dict[str, dict[str, Any]] | None = None
         try:
@@ -138,6 +140,24 @@ class Command(BaseCommand):
             self.write_report(report, elapsed, signature, source=options["export"])
         if not report.ok:
             sys.exit(EXIT_BROKEN)
+
+    def warn_unpinned(self, *, with_checkpoint: bool) -> None:
+        """On stderr (the report and --json stay clean on stdout): what this run cannot prove."""
+        lines = [
+            _("WARNING: no pinned checkpoint key."),
+            _(
+                "A chain that was rewritten as a whole, consistently, verifies as intact: only a signed "
+                "checkpoint checked against the public key you trust proves that history was not replaced."
+            )
+            if not with_checkpoint
+            else _(
+                "The checkpoint's signature is checked against the key inside the file itself: whoever "
+                "rewrote the history could have signed a new checkpoint too."
+            ),
+            _("Run: manage.py audit_verify --checkpoint FILE --public-key PEM (the key published by the platform)."),
+        ]
+        for line in lines:
+            self.stderr.write(self.style.WARNING(line))
 
     def verify_database(self, heads: dict[str, dict[str, Any]] | None, *, quiet: bool) -> tuple[VerifyReport, float]:
         total = AuditEvent.objects.count() if not quiet and self.stdout.isatty() else None

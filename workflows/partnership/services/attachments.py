@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 import engine
 from engine.audit import RequestContext
 from engine.errors import InvalidInput
+from engine.uploads import zip_archive_problem
 
 from ..models import Attachment, DialogueRequest
 
@@ -53,7 +54,12 @@ def _content_matches(extension: str, file: Any) -> bool:
             return False
         file.seek(0)
         try:
-            with zipfile.ZipFile(io.BytesIO(file.read())) as archive:
+            content = file.read()
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                # A zip bomb is refused with its own reason, before anything is stored.
+                problem = zip_archive_problem(archive, compressed_size=len(content))
+                if problem:
+                    raise InvalidInput({"file": [problem]})
                 return OFFICE_MARKERS[extension] in archive.namelist()
         except zipfile.BadZipFile:
             return False

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from engine.text import isolate, single_line
+
 from ..models import Meeting
 
 
@@ -35,13 +37,13 @@ def meeting_ics(meeting: Meeting) -> bytes:
     event.add("dtstamp", timezone.now().astimezone(ZoneInfo("UTC")))
     event.add("dtstart", meeting.starts_at.astimezone(zone))
     event.add("dtend", meeting.ends_at.astimezone(zone))
-    event.add("summary", f"{request.reference} {request.title}")
+    event.add("summary", f"{request.reference} {isolate(request.title)}")
     description = meeting.agenda
     if meeting.online_url:
         description = f"{description}\n\n{meeting.online_url}"
         event.add("url", meeting.online_url)
     event.add("description", description)
-    event.add("location", meeting.location)
+    event.add("location", single_line(meeting.location))
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event["organizer"] = _address(meeting.organizer)
     for invitee in meeting.invitees.all():
