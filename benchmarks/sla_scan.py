@@ -18,6 +18,7 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from _report import Figures, add_json_argument
 from _scratch import scratch_database
 
 BENCH_DB = "bench_sla_scan"
@@ -50,6 +51,7 @@ def main() -> None:
     parser.add_argument("--clocks", type=int, default=10_000)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    add_json_argument(parser)
     args = parser.parse_args()
 
     # One outbox row per event (no per-recipient expansion) and no dispatch: the scan's own cost.
@@ -143,6 +145,15 @@ def run(args: argparse.Namespace) -> None:
     print(f"  of which marking only:    {marking_seconds * 1000:8.1f} ms  ratio {marking_seconds / raw_seconds:.1f}x")
     print(f"  {queries}")
     print(f"second scan (idempotent):  {again_seconds * 1000:8.1f} ms  ({again.warned + again.breached} changes)")
+    figures = Figures("sla_scan", clocks=args.clocks, repeats=args.repeats)
+    figures.add("raw UPDATE", raw_seconds * 1000, "ms", rows=raw_rows)
+    figures.add("sla.scan", scan_seconds * 1000, "ms", baseline="raw UPDATE", warned=result.warned,
+                breached=result.breached, escalated=result.escalated)  # fmt: skip
+    figures.add("sla.scan marking only", marking_seconds * 1000, "ms", baseline="raw UPDATE")
+    figures.add("sla.scan statements", len(statements), "statements")
+    figures.add(
+        "idle re-scan", again_seconds * 1000, "ms", baseline="raw UPDATE", changes=again.warned + again.breached
+    )
 
     # Business-day arithmetic, warm caches (what on_transition and the clock views pay).
     calendar.is_business_day(at.date())
@@ -161,6 +172,8 @@ def run(args: argparse.Namespace) -> None:
                 func(sample)
         per_call = (time.perf_counter() - begin) / (loops * len(samples))
         print(f"{label:36s} {per_call * 1e6:8.1f} µs/call")
+        figures.add(label, per_call * 1e6, "µs/call")
+    figures.write(args.json)
 
 
 if __name__ == "__main__":
