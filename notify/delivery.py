@@ -304,11 +304,13 @@ def deliver_batch(ids: list[int], *, retry_now: bool = False) -> BatchOutcome:
                     _remember_language(message.recipient)
                     error = None
                     try:
-                        with transaction.atomic():
-                            if message.channel == IN_APP:
+                        if message.channel == IN_APP:
+                            with transaction.atomic():
                                 deliver_in_app(message)
-                            else:
-                                deliver_email(message, mailer)
+                        else:
+                            # Opens the connection once (again after a failure closed it); a no-op while open.
+                            mailer.open()
+                            deliver_email(message, mailer)
                     except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded on the row
                         error = f"{type(exc).__name__}: {exc}"[:2000]
                         if message.channel == EMAIL:

@@ -21,11 +21,29 @@ OPENED: list[int] = []
 
 
 class CountingBackend(LocmemBackend):
-    """The in-memory outbox, counting the connections opened (one per instance that sends)."""
+    """The in-memory outbox, counting the connections opened, as the SMTP backend makes them."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.connection = None
+
+    def open(self):
+        if self.connection is not None:
+            return False
+        self.connection = object()
         OPENED.append(1)
+        return True
+
+    def close(self):
+        self.connection = None
+
+    def send_messages(self, messages):
+        opened = self.open()
+        try:
+            return super().send_messages(messages)
+        finally:
+            if opened:
+                self.close()
 
 
 class FlakyBackend(CountingBackend):
