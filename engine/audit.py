@@ -12,6 +12,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
@@ -487,6 +488,8 @@ def _streaming_reads() -> Iterator[None]:
 class _DatabaseVerifier(_Verifier):
     """PostgreSQL recomputes every hash (``engine.audit_sql``); Python judges only the cases it flags."""
 
+    workers = 1
+
     def run(self) -> VerifyReport:
         from . import audit_sql
         from .registry import all_flows
@@ -494,7 +497,7 @@ class _DatabaseVerifier(_Verifier):
         flows = all_flows()
         for case_type in _case_types():
             model = getattr(flows.get(case_type), "model", None)
-            cases, events, suspects = audit_sql.verify_case_type(case_type, model)
+            cases, events, suspects = audit_sql.verify_case_type(case_type, model, workers=self.workers)
             self.report.cases_checked += cases
             self.report.events_checked += events
             if model is None:
@@ -538,6 +541,7 @@ def verify_all(
     collect_heads: bool = False,
     chunk_size: int = 2000,
     method: str = "auto",
+    workers: int | None = None,
 ) -> VerifyReport:
     """Recompute every chain and hold every case's state and head to its history.
 
@@ -546,12 +550,16 @@ def verify_all(
     ``progress`` is called with the number of events checked so far, every few hundred events.
     ``method``: "database" (PostgreSQL recomputes the hashes, Python judges only what it flags),
     "python" (every event hashed in Python, streamed), or "auto" (the database where it can:
-    PostgreSQL, no checkpoint to hold the chains to).
+    PostgreSQL, no checkpoint to hold the chains to). ``workers``: parallel ranges of case ids
+    for the database pass on a large history (``ENGINE["AUDIT_VERIFY_WORKERS"]``, default 2).
     """
     use_database = method == "database" or (
         method == "auto" and connection.vendor == "postgresql" and checkpoint is None
     )
     verifier_class = _DatabaseVerifier if use_database else _Verifier
-    return verifier_class(
+    verifier = verifier_class(
         checkpoint=checkpoint, collect_heads=collect_heads, progress=progress, chunk_size=chunk_size
-    ).run()
+    )
+    if isinstance(verifier, _DatabaseVerifier):
+        verifier.workers = workers if workers is not None else int(str(settings.ENGINE.get("AUDIT_VERIFY_WORKERS", 2)))
+    return verifier.run()

@@ -11,20 +11,41 @@ from __future__ import annotations
 from django.db import migrations
 
 PG_FORWARD = """
-SET LOCAL check_function_bodies = off;
 CREATE OR REPLACE FUNCTION engine_canonical_json(value jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT CASE jsonb_typeof(value)
-        WHEN 'object' THEN '{' || coalesce((
-            SELECT string_agg(to_json(item.key)::text || ':' || engine_canonical_json(item.value), ','
-                              ORDER BY item.key COLLATE "C")
-              FROM jsonb_each(value) AS item), '') || '}'
-        WHEN 'array' THEN '[' || coalesce((
-            SELECT string_agg(engine_canonical_json(element.value), ',' ORDER BY element.position)
-              FROM jsonb_array_elements(value) WITH ORDINALITY AS element(value, position)), '') || ']'
-        WHEN 'string' THEN to_json(value #>> '{}')::text
-        ELSE value::text
-    END
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    result text;
+    item_key text;
+    item jsonb;
+    first boolean := true;
+BEGIN
+    CASE jsonb_typeof(value)
+    WHEN 'object' THEN
+        result := '{';
+        FOR item_key, item IN SELECT e.key, e.value FROM jsonb_each(value) AS e ORDER BY e.key COLLATE "C" LOOP
+            IF NOT first THEN
+                result := result || ',';
+            END IF;
+            first := false;
+            result := result || to_json(item_key)::text || ':' || engine_canonical_json(item);
+        END LOOP;
+        RETURN result || '}';
+    WHEN 'array' THEN
+        result := '[';
+        FOR item IN SELECT e.value FROM jsonb_array_elements(value) AS e LOOP
+            IF NOT first THEN
+                result := result || ',';
+            END IF;
+            first := false;
+            result := result || engine_canonical_json(item);
+        END LOOP;
+        RETURN result || ']';
+    WHEN 'string' THEN
+        RETURN to_json(value #>> '{}')::text;
+    ELSE
+        RETURN value::text;
+    END CASE;
+END
 $$;
 """
 PG_REVERSE = "DROP FUNCTION IF EXISTS engine_canonical_json(jsonb);"
