@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10, help="events per case")
     parser.add_argument("--skip-python", action="store_true", help="time the in-database verifier only")
     parser.add_argument("--workers", type=int, default=2, help="parallel ranges for the in-database verifier")
+    parser.add_argument("--calls", type=int, default=50, help="timed calls of GET /api/v1/audit/verify/")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     add_json_argument(parser)
     args = parser.parse_args()
@@ -139,7 +140,46 @@ def run(args: argparse.Namespace) -> None:
         figures.add(f"{label}: events/s", rate, "events/s", baseline=baseline)
         figures.add(f"{label}: seconds", elapsed, "s")
         figures.add(f"{label}: peak Python memory", peak / 2**20, "MiB")
+    endpoint(figures, args.calls)
     figures.write(args.json)
+
+
+def endpoint(figures: Figures, calls: int) -> None:
+    """``GET /api/v1/audit/verify/`` once a background run has stored its result (what an auditor waits)."""
+    import statistics
+
+    from django.contrib.auth import get_user_model
+    from django.test.utils import setup_test_environment
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from engine import tasks
+    from partners.models import PlatformRole
+
+    setup_test_environment()
+    started = time.perf_counter()
+    tasks.audit_verify_task()
+    background = time.perf_counter() - started
+    auditor = get_user_model().objects.create(username="bench-auditor")
+    PlatformRole.objects.create(user=auditor, role=PlatformRole.Role.AUDITOR)
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en", HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor).key}")
+    durations = []
+    for index in range(calls + 5):
+        begin = time.perf_counter()
+        response = client.get("/api/v1/audit/verify/")
+        if index >= 5:
+            durations.append((time.perf_counter() - begin) * 1000)
+        assert response.status_code == 200, response.content[:300]
+    body = response.json()
+    ordered = sorted(durations)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    print(f"\nbackground run (audit_verify_task): {background:.2f} s")
+    print(f"GET /api/v1/audit/verify/ from the stored run: median {statistics.median(durations):.1f} ms, p95 {p95:.1f} ms "
+          f"(events_checked {body['events_checked']:,}, age {body['age_seconds']:.1f} s)")  # fmt: skip
+    figures.add("background verification run", background, "s")
+    figures.add("GET /audit/verify/ median", statistics.median(durations), "ms")
+    figures.add("GET /audit/verify/ p95", p95, "ms")
 
 
 if __name__ == "__main__":

@@ -276,3 +276,33 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AuditVerification(models.Model):
+    """One run of the whole-trail verification: what ``GET /api/v1/audit/verify/`` answers from."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Could not finish")
+
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    ok = models.BooleanField(_("intact"), null=True)
+    cases_checked = models.PositiveIntegerField(_("cases checked"), default=0)
+    events_checked = models.PositiveBigIntegerField(_("events checked"), default=0)
+    # The failures as codes and parameters; their words are written in the reader's language.
+    failures = models.JSONField(_("failures"), default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit verification")
+        verbose_name_plural = _("audit verifications")
+        indexes = [models.Index(fields=["status", "-finished_at"], name="engine_auditverify_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status}"
