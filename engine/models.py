@@ -99,6 +99,10 @@ class AuditCheckpoint(models.Model):
     public_key = models.TextField(_("public key"))
     signature = models.TextField(_("signature"))
     document = models.JSONField(_("document"))
+    # The constant-size published head: an RFC 6962 Merkle tree over the chain heads (engine.merkle).
+    tree_size = models.PositiveBigIntegerField(_("tree size"), default=0)
+    root_hash = models.CharField(_("root hash"), max_length=64, blank=True)
+    tree_head = models.JSONField(_("signed tree head"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("audit checkpoint")
@@ -107,6 +111,24 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.digest[:12]}"
+
+
+class AuditTreeLeaf(models.Model):
+    """One leaf of the checkpoints' Merkle tree: a chain head, appended when a checkpoint saw it move."""
+
+    position = models.PositiveBigIntegerField(unique=True)
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, related_name="leaves")
+    case_type = models.CharField(max_length=100)
+    case_id = models.BigIntegerField()
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    reference = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["case_type", "case_id", "-position"], name="engine_treeleaf_chain")]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.case_type}:{self.case_id}@{self.seq}"
 
 
 class ClosureDay(models.Model):
