@@ -228,6 +228,17 @@ class SlaClock(models.Model):
                 name="engine_slaclock_open_due",
                 condition=models.Q(stopped_at__isnull=True, paused_at__isnull=True),
             ),
+            # What the scan looks for, and nothing else: an idle re-scan reads no row at all.
+            models.Index(
+                fields=["warn_at"],
+                name="engine_slaclock_to_warn",
+                condition=models.Q(stopped_at__isnull=True, paused_at__isnull=True, status="on_track"),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="engine_slaclock_to_breach",
+                condition=models.Q(stopped_at__isnull=True, paused_at__isnull=True, status__in=["on_track", "warning"]),
+            ),
         ]
 
     def __str__(self) -> str:
