@@ -148,6 +148,7 @@ def run(args: argparse.Namespace) -> None:
     figures.add(
         "idle re-scan", again_seconds * 1000, "ms", baseline="raw UPDATE", changes=again.warned + again.breached
     )
+    figures.add("idle scan after commit and vacuum", idle_seconds * 1000, "ms", changes=idle.warned + idle.breached)
 
     # Business-day arithmetic, warm caches (what on_transition and the clock views pay).
     calendar.is_business_day(at.date())
