@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> None:
     def counted_scan() -> list[str]:
         with CaptureQueriesContext(connection) as captured:
             sla.scan(at)
-        return [query["sql"].split(" ", 1)[0] for query in captured.captured_queries]
+        return [query["sql"].split(None, 1)[0] for query in captured.captured_queries]
 
     def marking_only() -> int:
         # The scan's marking statement alone (both rules, one UPDATE), without the outbox rows.
