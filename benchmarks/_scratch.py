@@ -18,6 +18,19 @@ def _with_db(url: str, name: str) -> str:
     return urlunparse(urlparse(url)._replace(path=f"/{name}"))
 
 
+def scratch_name(name: str, url: str | None = None) -> str:
+    """``name`` prefixed so that engineers sharing one server never drop each other's scratch database.
+
+    ``BENCH_DB_PREFIX`` when set; otherwise the database DATABASE_URL names (``wt_perf`` →
+    ``wt_perf_bench_api``), unless that is the server's maintenance database ``postgres``.
+    """
+    prefix = os.environ.get("BENCH_DB_PREFIX")
+    if prefix is None:
+        current = urlparse(url or os.environ.get("DATABASE_URL", "")).path.lstrip("/")
+        prefix = f"{current}_" if current and current != "postgres" and not current.startswith("bench") else ""
+    return f"{prefix}{name}"
+
+
 def _admin(url: str, statement: str) -> None:
     import psycopg
 
@@ -31,6 +44,7 @@ def scratch_database(name: str, *, keep: bool = False, env: dict[str, str] | Non
     base_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     if not base_url.startswith(("postgres://", "postgresql://")):
         sys.exit("This benchmark needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/dbname")
+    name = scratch_name(name, base_url)
     _admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     _admin(base_url, f'CREATE DATABASE "{name}"')
     os.environ["DATABASE_URL"] = _with_db(base_url, name)

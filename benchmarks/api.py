@@ -27,6 +27,7 @@ import random
 import statistics
 import time
 
+from _report import Figures, add_json_argument
 from _scratch import scratch_database
 
 BENCH_DB = "bench_api"
@@ -39,7 +40,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=150, help="timed calls per measurement")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    add_json_argument(parser)
     args = parser.parse_args()
+    figures = Figures("api", calls=args.calls)
 
     os.environ.setdefault("LANGUAGE_CODE", "en")
     # Deliver nothing: the benchmark reads, and generated rows must not wake the notification router.
@@ -48,7 +51,8 @@ def main() -> None:
     with scratch_database(BENCH_DB, keep=args.keep, env=env):
         people = generate()
         print(f"Data ready in {time.perf_counter() - started:.0f} s.\n", flush=True)
-        measure(args, people)
+        measure(args, people, figures)
+        figures.write(args.json)
 
 
 # --- data -------------------------------------------------------------------------------------------
@@ -285,7 +289,7 @@ def raw_page(page_size: int, calls: int) -> float:
     return statistics.median(durations)
 
 
-def measure(args: argparse.Namespace, people: dict) -> None:
+def measure(args: argparse.Namespace, people: dict, figures: Figures) -> None:
     from workflows.partnership.models import DialogueRequest
 
     secretariat, coordinator = _client(people["secretariat"]), _client(people["coordinator"])
@@ -304,40 +308,68 @@ def measure(args: argparse.Namespace, people: dict) -> None:
             lambda index, size=size: secretariat.get("/api/v1/requests/", {"page_size": size, "page": 1 + index % 5}),
         )
         floor = raw_page(size, args.calls)
+        figures.add(f"raw SQL page_size={size}: median", floor, "ms")
+        figures.add(
+            f"secretariat page_size={size}: median",
+            results[size][0],
+            "ms",
+            baseline=f"raw SQL page_size={size}: median",
+        )
+        figures.add(
+            f"secretariat page_size={size}: p95", results[size][1], "ms", baseline=f"raw SQL page_size={size}: median"
+        )
         print(
             f"  {'   raw SQL, same page (count + rows), for comparison':<58} median {floor:7.1f} ms"
             f"   ratio {results[size][0] / floor:5.1f}x"
         )
     for size in (10, 100):
-        timed_calls(
+        median, p95, _q = timed_calls(
             f"GET /requests/?state=in_committee&page_size={size}",
             args.calls,
             lambda index, size=size: secretariat.get("/api/v1/requests/", {"state": "in_committee", "page_size": size}),
         )
+        figures.add(
+            f"secretariat state filter page_size={size}: p95", p95, "ms", baseline=f"raw SQL page_size={size}: median"
+        )
     print(f"\nList, as a CSO coordinator (own organization's {visible_to_coordinator:,} plus counterpart ones):")
     for size in (10, 50, 100):
-        timed_calls(
+        median, p95, coordinator_queries = timed_calls(
             f"GET /requests/?page_size={size}",
             args.calls,
             lambda index, size=size: coordinator.get("/api/v1/requests/", {"page_size": size}),
         )
+        figures.add(f"coordinator page_size={size}: median", median, "ms", baseline=f"raw SQL page_size={size}: median")
+        figures.add(f"coordinator page_size={size}: p95", p95, "ms", baseline=f"raw SQL page_size={size}: median")
+        figures.add(f"coordinator page_size={size}: queries", max(coordinator_queries), "queries")
+    pages = max(1, visible_to_coordinator // 10)
+    deep = min(100, pages)
+    median, p95, _q = timed_calls(
+        f"GET /requests/?page_size=10&page={deep} (deep page)",
+        args.calls,
+        lambda index: coordinator.get("/api/v1/requests/", {"page_size": 10, "page": deep}),
+    )
+    figures.add(f"coordinator page_size=10 page={deep}: p95", p95, "ms", baseline="raw SQL page_size=10: median")
     print("\nDetail and history, random requests, as the secretariat:")
-    timed_calls(
+    _m, p95, _q = timed_calls(
         "GET /requests/{ref}/",
         args.calls,
         lambda index: secretariat.get(f"/api/v1/requests/{rng.choice(references)}/"),
     )
-    timed_calls(
+    figures.add("detail: p95", p95, "ms")
+    _m, p95, _q = timed_calls(
         "GET /requests/{ref}/history/ (10 events)",
         args.calls,
         lambda index: secretariat.get(f"/api/v1/requests/{rng.choice(references)}/history/"),
     )
-    timed_calls(
+    figures.add("history: p95", p95, "ms")
+    _m, p95, _q = timed_calls(
         "GET /requests/{ref}/transitions/",
         args.calls,
         lambda index: secretariat.get(f"/api/v1/requests/{rng.choice(references)}/transitions/"),
     )
+    figures.add("transitions: p95", p95, "ms")
     queries = {size: results[size][2] for size in results}
+    figures.add("list queries constant across page sizes", float(len({frozenset(q) for q in queries.values()}) == 1))
     verdict = "constant" if len({frozenset(q) for q in queries.values()}) == 1 else "GROWS"
     print(f"\nQueries per list call by page size {dict((k, sorted(v)) for k, v in queries.items())}: {verdict}.")
 

@@ -27,6 +27,8 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _report import Figures, add_json_argument  # noqa: E402  (beside this file)
+
 BENCH_DB = "bench_portal"
 
 
@@ -37,12 +39,15 @@ def _prepare_database() -> str | None:
         os.environ["SQLITE_PATH"] = str(Path(tempfile.mkdtemp(prefix="bench-portal-")) / "db.sqlite3")
         return None
     import psycopg
+    from _scratch import scratch_name
 
+    global BENCH_DB
+    BENCH_DB = scratch_name(BENCH_DB, url)
     parsed = urlparse(url)
     admin = urlunparse(parsed._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        connection.execute(f"CREATE DATABASE {BENCH_DB}")
+        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{BENCH_DB}"')
     os.environ["DATABASE_URL"] = urlunparse(parsed._replace(path=f"/{BENCH_DB}"))
     return admin
 
@@ -55,7 +60,7 @@ def _drop(admin: str | None) -> None:
 
     connections.close_all()
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def build(requests: int) -> tuple[object, list[object]]:
@@ -161,7 +166,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=60)
     parser.add_argument("--calls", type=int, default=30)
+    add_json_argument(parser)
     args = parser.parse_args()
+    figures = Figures("portal_pages", requests=args.requests, calls=args.calls)
     admin = _prepare_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
@@ -194,6 +201,10 @@ def main() -> None:
                     client.force_login(user)
             median, p95, queries, status = measure(client, url, args.calls, headers)
             print(f"{name:34} {median:10.1f} {p95:8.1f} {queries:8d} {status:7d}")
+            figures.add(f"{name}: median", median, "ms", status=status)
+            figures.add(f"{name}: p95", p95, "ms", baseline=f"{name}: median")
+            figures.add(f"{name}: queries", queries, "queries")
+        figures.write(args.json)
     finally:
         _drop(admin)
 

@@ -18,6 +18,7 @@ import os
 import sys
 import time
 
+from _report import Figures, add_json_argument
 from _scratch import scratch_database
 
 BENCH_DB = "bench_transition"
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=10, help="open→resolved→open cycles per case and method")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    add_json_argument(parser)
     args = parser.parse_args()
 
     # One outbox row per transition, like the baselines; no dispatch (nothing to deliver to).
@@ -228,6 +230,14 @@ def run(args: argparse.Namespace) -> None:
     print(f"\ngoal (engine >= 0.85x bare ORM, <= 8 SQL per transition): {'met' if ok else 'NOT met'}")
     report = audit.verify_all()
     print(f"audit chains verify: {report.ok} ({report.events_checked} events)")
+    figures = Figures("transition", cases=args.cases, rounds=args.rounds)
+    for name, _ in methods:
+        figures.add(f"{name}: transitions/s", rate[name], "transitions/s")
+        figures.add(f"{name}: SQL/transition", queries[name] / total_transitions, "queries")
+    figures.add("engine vs bare ORM", rate["engine"], "transitions/s", baseline="bare ORM: transitions/s")
+    figures.add("engine vs raw psycopg", rate["engine"], "transitions/s", baseline="raw psycopg: transitions/s")
+    figures.add("audit chains verify", float(report.ok))
+    figures.write(args.json)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import merkle
 from .audit import ProgressCallback, VerifyReport, canonical, verify_all
-from .models import AuditCheckpoint
+from .models import AuditCheckpoint, AuditTreeLeaf
 
 FORMAT = "engine-audit-checkpoint/1"
 SIGNED_FIELDS = ("format", "created_at", "chains", "counts", "signing")
@@ -267,6 +268,8 @@ def create_checkpoint(
             signature=document["signature"],
             document=document,
         )
+        document["tree_head"] = grow_tree(checkpoint, report.heads, key, started, report.events_checked)
+        AuditCheckpoint.objects.filter(pk=checkpoint.pk).update(document=document)
         # Inside the transaction: a file that cannot be written leaves no row behind either.
         try:
             write_document(document, path)
@@ -352,3 +355,129 @@ def verify_against(document: dict[str, Any], *, progress: ProgressCallback | Non
 def latest_public_checkpoint() -> dict[str, Any] | None:
     """The newest signed checkpoint document, as published on the transparency portal."""
     return AuditCheckpoint.objects.order_by("-created_at", "-pk").values_list("document", flat=True).first()
+
+
+# --- the Merkle tree over chain heads (constant-size heads, proofs) ------------------------------
+
+
+def _leaf_hashes(upto: int | None = None) -> list[bytes]:
+    rows = AuditTreeLeaf.objects.order_by("position")
+    if upto is not None:
+        rows = rows.filter(position__lt=upto)
+    return [
+        merkle.leaf_hash(merkle.leaf_bytes(case_type, case_id, seq, hash_, reference))
+        for case_type, case_id, seq, hash_, reference in rows.values_list(
+            "case_type", "case_id", "seq", "hash", "reference"
+        ).iterator(chunk_size=5000)
+    ]
+
+
+def grow_tree(
+    checkpoint: AuditCheckpoint,
+    heads: dict[str, dict[str, Any]],
+    key: Ed25519PrivateKey,
+    created_at: str,
+    events: int,
+) -> dict[str, Any]:
+    """Append a leaf for every chain whose head moved since the last checkpoint; sign the new tree head.
+
+    Leaves are appended in (case type, case id) order, so the tree only ever grows: any earlier
+    head is a prefix of this one, which a consistency proof shows.
+    """
+    recorded: dict[tuple[str, int], tuple[int, str]] = {}
+    for case_type, case_id, seq, hash_ in (
+        AuditTreeLeaf.objects.order_by("position").values_list("case_type", "case_id", "seq", "hash").iterator()
+    ):
+        recorded[(case_type, case_id)] = (seq, hash_)
+    position = AuditTreeLeaf.objects.count()
+    chains: list[tuple[str, int, dict[str, Any]]] = []
+    for chain_id, head in heads.items():
+        chain_type, _sep, chain_case = chain_id.rpartition(":")
+        chains.append((chain_type, int(chain_case), head))
+    new_leaves: list[AuditTreeLeaf] = []
+    for case_type, case_id, head in sorted(chains, key=lambda item: (item[0], item[1])):
+        if recorded.get((case_type, case_id)) == (head["seq"], head["hash"]):
+            continue
+        new_leaves.append(
+            AuditTreeLeaf(
+                position=position + len(new_leaves),
+                checkpoint=checkpoint,
+                case_type=case_type,
+                case_id=case_id,
+                seq=head["seq"],
+                hash=head["hash"],
+                reference=head.get("reference", ""),
+            )
+        )
+    AuditTreeLeaf.objects.bulk_create(new_leaves, batch_size=5000)
+    size = position + len(new_leaves)
+    root = merkle.root(_leaf_hashes()).hex()
+    tree_head: dict[str, Any] = {
+        "format": merkle.HEAD_FORMAT,
+        "created_at": created_at,
+        "tree_size": size,
+        "root_hash": root,
+        "counts": {"chains": len(heads), "events": events},
+    }
+    public_key = key.public_key()
+    tree_head.update(
+        algorithm="Ed25519",
+        key_id=key_id(public_key),
+        public_key=public_key_pem(public_key),
+        signature=base64.b64encode(key.sign(merkle.head_signed_bytes(tree_head))).decode(),
+    )
+    AuditCheckpoint.objects.filter(pk=checkpoint.pk).update(tree_size=size, root_hash=root, tree_head=tree_head)
+    checkpoint.tree_size, checkpoint.root_hash, checkpoint.tree_head = size, root, tree_head
+    return tree_head
+
+
+class ProofError(Exception):
+    """No proof can be given (unknown case, chain not in that checkpoint, sizes out of order)."""
+
+    def __init__(self, code: str, message: Any) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(str(message))
+
+
+def _checkpoint(pk: int | None) -> AuditCheckpoint:
+    checkpoints = AuditCheckpoint.objects.filter(tree_size__gt=0)
+    found = checkpoints.filter(pk=pk).first() if pk is not None else checkpoints.order_by("-tree_size", "-pk").first()
+    if found is None:
+        raise ProofError("no_checkpoint", _("No such checkpoint with a Merkle tree head."))
+    return found
+
+
+def inclusion_proof(case_type: str, case_id: int, checkpoint_id: int | None = None) -> dict[str, Any]:
+    """The proof that the chain's latest head recorded by checkpoint ``checkpoint_id`` (default: newest) is in its tree."""
+    checkpoint = _checkpoint(checkpoint_id)
+    leaf = (
+        AuditTreeLeaf.objects.filter(case_type=case_type, case_id=case_id, position__lt=checkpoint.tree_size)
+        .order_by("-position")
+        .first()
+    )
+    if leaf is None:
+        raise ProofError("not_in_tree", _("This case's history is not covered by that checkpoint."))
+    path = merkle.inclusion_path(leaf.position, _leaf_hashes(checkpoint.tree_size))
+    return {
+        "tree_size": checkpoint.tree_size,
+        "root_hash": checkpoint.root_hash,
+        "index": leaf.position,
+        "leaf": {
+            "case_type": leaf.case_type,
+            "case_id": leaf.case_id,
+            "seq": leaf.seq,
+            "hash": leaf.hash,
+            "reference": leaf.reference,
+        },
+        "path": [node.hex() for node in path],
+    }
+
+
+def consistency_proof(old_id: int, new_id: int) -> dict[str, Any]:
+    """The proof that checkpoint ``new_id``'s tree extends checkpoint ``old_id``'s without rewriting it."""
+    old, new = _checkpoint(old_id), _checkpoint(new_id)
+    if old.tree_size > new.tree_size:
+        raise ProofError("out_of_order", _("The first checkpoint must be the older one."))
+    path = merkle.consistency_path(old.tree_size, _leaf_hashes(new.tree_size))
+    return {"old_size": old.tree_size, "new_size": new.tree_size, "path": [node.hex() for node in path]}

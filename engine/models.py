@@ -99,6 +99,10 @@ class AuditCheckpoint(models.Model):
     public_key = models.TextField(_("public key"))
     signature = models.TextField(_("signature"))
     document = models.JSONField(_("document"))
+    # The constant-size published head: an RFC 6962 Merkle tree over the chain heads (engine.merkle).
+    tree_size = models.PositiveBigIntegerField(_("tree size"), default=0)
+    root_hash = models.CharField(_("root hash"), max_length=64, blank=True)
+    tree_head = models.JSONField(_("signed tree head"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("audit checkpoint")
@@ -107,6 +111,24 @@ class AuditCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.digest[:12]}"
+
+
+class AuditTreeLeaf(models.Model):
+    """One leaf of the checkpoints' Merkle tree: a chain head, appended when a checkpoint saw it move."""
+
+    position = models.PositiveBigIntegerField(unique=True)
+    checkpoint = models.ForeignKey(AuditCheckpoint, on_delete=models.PROTECT, related_name="leaves")
+    case_type = models.CharField(max_length=100)
+    case_id = models.BigIntegerField()
+    seq = models.PositiveIntegerField()
+    hash = models.CharField(max_length=64)
+    reference = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["case_type", "case_id", "-position"], name="engine_treeleaf_chain")]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.case_type}:{self.case_id}@{self.seq}"
 
 
 class ClosureDay(models.Model):
@@ -206,6 +228,17 @@ class SlaClock(models.Model):
                 name="engine_slaclock_open_due",
                 condition=models.Q(stopped_at__isnull=True, paused_at__isnull=True),
             ),
+            # What the scan looks for, and nothing else: an idle re-scan reads no row at all.
+            models.Index(
+                fields=["warn_at"],
+                name="engine_slaclock_to_warn",
+                condition=models.Q(stopped_at__isnull=True, paused_at__isnull=True, status="on_track"),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="engine_slaclock_to_breach",
+                condition=models.Q(stopped_at__isnull=True, paused_at__isnull=True, status__in=["on_track", "warning"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -281,3 +314,33 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class AuditVerification(models.Model):
+    """One run of the whole-trail verification: what ``GET /api/v1/audit/verify/`` answers from."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Could not finish")
+
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    ok = models.BooleanField(_("intact"), null=True)
+    cases_checked = models.PositiveIntegerField(_("cases checked"), default=0)
+    events_checked = models.PositiveBigIntegerField(_("events checked"), default=0)
+    # The failures as codes and parameters; their words are written in the reader's language.
+    failures = models.JSONField(_("failures"), default=list, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("audit verification")
+        verbose_name_plural = _("audit verifications")
+        indexes = [models.Index(fields=["status", "-finished_at"], name="engine_auditverify_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -25,3 +25,16 @@ def sla_scan_task(at: str | None = None) -> dict[str, Any]:
 def sla_recompute_task(since: str) -> int:
     """Move running clocks' deadlines after the calendar changed on ``since`` (ISO date) or later."""
     return sla.recompute_due_dates(date.fromisoformat(since))
+
+
+@shared_task(name="engine.tasks.audit_verify_task", ignore_result=True, acks_late=True)
+def audit_verify_task(run_id: int | None = None) -> dict[str, Any]:
+    """Verify the whole audit trail and store the result (``engine.verification``).
+
+    Celery beat runs it periodically (settings); an auditor's fresh request queues it with the
+    run it created. A duplicate message for a finished run does nothing.
+    """
+    from . import verification
+
+    run = verification.perform(run_id)
+    return {"run": run.pk, "ok": run.ok, "events_checked": run.events_checked}

@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from engine import registry
@@ -40,6 +40,11 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_MAX_SECONDS": 3600,
     "SWEEP_AFTER_SECONDS": 120,
     "SWEEP_BATCH": 500,
+    # Rows one delivery task takes (over one SMTP connection), and rows claimed per transaction
+    # within it: an email is marked sent in the commit of its chunk, so a crash between the
+    # server's acceptance and that commit can repeat at most one chunk's emails, never lose one.
+    "BATCH_SIZE": 100,
+    "CHUNK_SIZE": 20,
 }
 
 
@@ -185,7 +190,8 @@ def attachments_for(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
     return [(f"{message.case_reference or 'meeting'}.ics", content, "text/calendar")]
 
 
-def deliver_email(message: OutboxMessage) -> None:
+def deliver_email(message: OutboxMessage, connection: Any = None) -> None:
+    """Send the row's email; over ``connection`` (an open email backend) when given."""
     user = message.recipient
     language = recipient_language(user)
     rendered = render_message(message, language)
@@ -197,6 +203,8 @@ def deliver_email(message: OutboxMessage) -> None:
         context={"item": rendered, "user": user},
         attachments=attachments_for(message),
     )
+    if connection is not None:
+        email.connection = connection
     email.send(fail_silently=False)
 
 
@@ -241,6 +249,112 @@ def deliver(message_id: int, *, retry_now: bool = False) -> Outcome:
             retry_now=retry_now,
             what=f"Outbox message {message.pk}",
         )
+
+
+@dataclass
+class BatchOutcome:
+    """What one batch delivery did; ``retry`` holds (row id, seconds) for the rows to try again."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    noop: int = 0
+    retry: list[tuple[int, float]] = field(default_factory=list)
+
+
+def _claim(ids: list[int], now: datetime) -> list[OutboxMessage]:
+    """Those of ``ids`` that are pending and due, locked; rows another worker holds are skipped."""
+    return list(
+        OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("recipient", "recipient__notify_settings")
+        .filter(pk__in=ids, status=OutboxMessage.Status.PENDING, channel__in=DIRECT_CHANNELS)
+        .filter(Q(deliver_after__isnull=True) | Q(deliver_after__lte=now))
+        .order_by("pk")
+    )
+
+
+def deliver_batch(ids: list[int], *, retry_now: bool = False) -> BatchOutcome:
+    """Deliver many rows, every email over ONE connection to the mail server.
+
+    Rows are claimed ``CHUNK_SIZE`` at a time with ``SELECT … FOR UPDATE SKIP LOCKED`` and marked
+    in that chunk's transaction (sent rows in one UPDATE): two workers given the same ids never
+    both send a row, and a row sent and committed is never taken again. A failure is recorded on
+    its row alone (``settle_attempt``), the connection is reopened, and the batch goes on.
+    """
+    from django.core.mail import get_connection
+
+    outcome = BatchOutcome()
+    ids = list(dict.fromkeys(ids))
+    mailer = get_connection(fail_silently=False)
+    chunk_size = max(1, int(conf("CHUNK_SIZE")))
+    try:
+        for start in range(0, len(ids), chunk_size):
+            chunk = ids[start : start + chunk_size]
+            now = timezone.now()
+            with transaction.atomic():
+                rows = _claim(chunk, now)
+                outcome.noop += len(chunk) - len(rows)
+                sent: list[int] = []
+                skipped: dict[str, list[int]] = {}
+                for message in rows:
+                    why_not = _why_not_deliverable(message)
+                    if why_not:
+                        skipped.setdefault(why_not, []).append(message.pk)
+                        continue
+                    _remember_language(message.recipient)
+                    error = None
+                    try:
+                        if message.channel == IN_APP:
+                            with transaction.atomic():
+                                deliver_in_app(message)
+                        else:
+                            # Opens the connection once (again after a failure closed it); a no-op while open.
+                            mailer.open()
+                            deliver_email(message, mailer)
+                    except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded on the row
+                        error = f"{type(exc).__name__}: {exc}"[:2000]
+                        if message.channel == EMAIL:
+                            # The connection may be dead: the next email opens a fresh one.
+                            _close_quietly(mailer)
+                    if error is None:
+                        sent.append(message.pk)
+                        continue
+                    result = settle_attempt(
+                        OutboxMessage.objects.filter(pk=message.pk),
+                        attempts=message.attempts + 1,
+                        error=error,
+                        now=now,
+                        retry_now=retry_now,
+                        what=f"Outbox message {message.pk}",
+                    )
+                    if result.status == "retry":
+                        outcome.retry.append((message.pk, result.retry_in))
+                    else:
+                        outcome.failed += 1
+                for why_not, skipped_ids in skipped.items():
+                    OutboxMessage.objects.filter(pk__in=skipped_ids).update(
+                        status=OutboxMessage.Status.SKIPPED, last_error=why_not, deliver_after=None
+                    )
+                    outcome.skipped += len(skipped_ids)
+                if sent:
+                    OutboxMessage.objects.filter(pk__in=sent).update(
+                        status=OutboxMessage.Status.SENT,
+                        sent_at=timezone.now(),
+                        attempts=F("attempts") + 1,
+                        last_error="",
+                        deliver_after=None,
+                    )
+                    outcome.sent += len(sent)
+    finally:
+        _close_quietly(mailer)
+    return outcome
+
+
+def _close_quietly(mailer: Any) -> None:
+    try:
+        mailer.close()
+    except Exception:  # noqa: BLE001 - closing a broken connection may fail too
+        logger.debug("closing the mail connection failed", exc_info=True)
 
 
 def stale_pending_ids(now: datetime | None = None, older_than: float | None = None) -> list[int]:

@@ -1,4 +1,4 @@
-"""Celery tasks: deliver one outbox row, sweep what a lost message left behind, digests, reminders.
+"""Celery tasks: deliver outbox rows (in batches over one mail connection), sweep what a lost message left behind, digests, reminders.
 
 Tasks take ids and call the delivery functions; retries live here. ``dispatch_outbox`` is the
 engine's after-commit dispatcher: it never raises into the request that committed the event.
@@ -29,13 +29,22 @@ def deliver_outbox_message(self, message_id: int) -> str:  # noqa: ANN001 - Cele
     return outcome.status
 
 
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def deliver_outbox_batch(self, message_ids: list[int]) -> dict[str, int]:  # noqa: ANN001 - Celery binds the task
+    """Deliver many rows over one mail connection; a row that failed is retried on its own, with back-off."""
+    outcome = delivery.deliver_batch(message_ids, retry_now=bool(self.request.is_eager))
+    for message_id, delay in outcome.retry:
+        deliver_outbox_message.apply_async((message_id,), countdown=delay, **_queue())
+    return {"sent": outcome.sent, "skipped": outcome.skipped, "failed": outcome.failed, "noop": outcome.noop}
+
+
 def _queue() -> dict[str, str]:
     queue = delivery.conf("QUEUE")
     return {"queue": queue} if queue else {}
 
 
 def enqueue(ids: Iterable[int]) -> int:
-    """Hand rows to the workers, one task each; returns how many were handed over.
+    """Hand rows to the workers, ``BATCH_SIZE`` rows per task; returns how many rows were handed over.
 
     Publishing does not retry: a row the broker did not take stays pending for the sweep.
     """
@@ -46,7 +55,10 @@ def enqueue(ids: Iterable[int]) -> int:
         for message_id in ids:
             deliver_outbox_message.apply_async((message_id,), **_queue())
         return len(ids)
-    return _publish(deliver_outbox_message, [(message_id,) for message_id in ids])
+    size = max(1, int(delivery.conf("BATCH_SIZE")))
+    batches = [(ids[start : start + size],) for start in range(0, len(ids), size)]
+    published = _publish(deliver_outbox_batch, batches)
+    return sum(len(batch[0]) for batch in batches[:published])
 
 
 def _publish(task: Any, calls: list[tuple]) -> int:
@@ -61,14 +73,9 @@ def _publish(task: Any, calls: list[tuple]) -> int:
     return sent
 
 
-# Above this many rows the request hands over one fan-out task instead of one task per row:
-# each publish is a round trip to the broker, and the web request should pay for one.
-FAN_OUT_ABOVE = 3
-
-
 @shared_task(ignore_result=True)
 def fan_out(ids: list[int]) -> int:
-    """Queue one delivery task per row, from a worker rather than from the web request."""
+    """Queue the delivery tasks of many rows, from a worker rather than from the web request."""
     return enqueue(ids)
 
 
@@ -85,7 +92,9 @@ def dispatch_outbox(ids: list[int]) -> None:
             for pk, channel, status in OutboxMessage.objects.filter(pk__in=ids).values_list("pk", "channel", "status")
             if channel in delivery.DIRECT_CHANNELS and status == OutboxMessage.Status.PENDING
         ]
-        if len(due) > FAN_OUT_ABOVE and not fan_out.app.conf.task_always_eager:
+        # Each publish is a round trip to the broker, and the web request should pay for one:
+        # rows that fill more than one batch are split into batches by a worker.
+        if len(due) > int(delivery.conf("BATCH_SIZE")) and not fan_out.app.conf.task_always_eager:
             _publish(fan_out, [(due,)])
         else:
             enqueue(due)

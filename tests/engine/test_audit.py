@@ -259,10 +259,19 @@ def test_heads_collected_for_a_checkpoint_match_the_cases(tickets):
 
 
 def test_progress_is_reported_while_verifying(tickets, monkeypatch):
+    # The Python pass reports every PROGRESS_EVERY events (the database pass once per case type).
     monkeypatch.setattr(audit, "PROGRESS_EVERY", 4)
     seen: list[int] = []
-    verify_all(progress=seen.append)
+    verify_all(progress=seen.append, method="python")
     assert seen == [4, 8, 10]
+
+
+def test_progress_of_the_database_pass_ends_at_every_event(tickets):
+    if connection.vendor != "postgresql":
+        pytest.skip("the in-database verifier needs PostgreSQL")
+    seen: list[int] = []
+    verify_all(progress=seen.append, method="database")
+    assert seen and seen[-1] == 10 and seen == sorted(seen)
 
 
 # --- memory: verification streams, it does not load every case ---------------------------

@@ -180,3 +180,26 @@ def test_a_rolled_back_transition_sends_nothing(ticket, audiences, ticket_routes
     assert tasks.sweep_outbox(older_than_seconds=0) == 0
     time.sleep(0.3)
     assert emails(on_worker_queue) == []
+
+
+def test_a_crowd_is_delivered_in_batches_each_email_exactly_once(
+    ticket, audiences, make_user, monkeypatch, on_worker_queue, settings
+):
+    # given forty people hear about "open", and batches of 15 rows per task
+    crowd = [make_user(f"member-{i}") for i in range(40)]
+    monkeypatch.setitem(audiences, "secretariat", crowd)
+    monkeypatch.setitem(routing.ROUTES, "open", (routing.Rule(("secretariat",)),))
+    settings.NOTIFY = {**settings.NOTIFY, "BATCH_SIZE": 15}
+    # when the transition commits, and every row is also handed out a second time (a sweep racing the worker)
+    engine.run(ticket, "open", actor=audiences["staff"])
+    rows = _recipient_rows(ticket, "open")
+    assert rows.count() == 80
+    tasks.enqueue(list(rows.values_list("pk", flat=True))[::-1])
+    # then every row is sent, each person got exactly one email, nothing was attempted twice
+    assert _wait(lambda: not rows.exclude(status=OutboxMessage.Status.SENT).exists(), timeout=60)
+    time.sleep(0.5)
+    assert sorted(emails(on_worker_queue)) == sorted(f"member-{i}@example.org" for i in range(40))
+    assert set(rows.values_list("attempts", flat=True)) == {1}
+    from notifications.models import Notification
+
+    assert Notification.objects.filter(verb="open").count() == 40

@@ -275,3 +275,13 @@ class AuditVerifySerializer(serializers.Serializer):
     cases_checked = serializers.IntegerField()
     events_checked = serializers.IntegerField()
     failures = AuditFailureSerializer(many=True)
+    verified_at = serializers.DateTimeField(help_text="When the verification answered from finished.")
+    age_seconds = serializers.FloatField(help_text="How long ago that was.")
+    running = serializers.BooleanField(help_text="Whether a newer verification is under way.")
+
+
+class AuditVerifyJobSerializer(serializers.Serializer):
+    status = serializers.CharField(help_text="running")
+    job = serializers.IntegerField(help_text="The run's number.")
+    started_at = serializers.DateTimeField()
+    poll = serializers.CharField(help_text="Where the result appears once finished.")

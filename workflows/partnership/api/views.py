@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -18,7 +19,7 @@ from api.errors import ApiError
 from api.inputs import check_body
 from api.schema import error_response
 from api.views import ApiView, GenericApiView
-from engine import audit as engine_audit
+from engine import verification
 from engine.audit import RequestContext
 from partners import selectors as partner_selectors
 from partners.models import Organization
@@ -30,6 +31,7 @@ from .serializers import (
     ActionItemInputSerializer,
     ActionItemSerializer,
     ActionItemUpdateSerializer,
+    AuditVerifyJobSerializer,
     AuditVerifySerializer,
     ConflictInputSerializer,
     ConflictSerializer,
@@ -452,10 +454,50 @@ class ActionDetailView(ApiView):
 # --- audit ----------------------------------------------------------------------------------------------
 
 
+FRESH = OpenApiParameter(
+    "fresh", OpenApiTypes.BOOL, description="1: start a fresh verification as a job and answer 202 at once."
+)
+_YES, _NO = ("1", "true", "yes"), ("", "0", "false", "no")
+
+
 class AuditVerifyView(ApiView):
-    @extend_schema(operation_id="audit_verify", tags=["audit"], responses={200: AuditVerifySerializer})
+    @extend_schema(
+        operation_id="audit_verify",
+        tags=["audit"],
+        parameters=[FRESH],
+        responses={200: AuditVerifySerializer, 202: AuditVerifyJobSerializer},
+    )
     def get(self, request: Request) -> Response:
-        """Recompute every audit chain and check every case's state against its history (auditors only)."""
+        """The last background verification of every audit chain, with its age (auditors only).
+
+        `?fresh=1` starts a fresh verification as a job and answers 202 at once. Only the very first
+        call, before any verification has ever finished, verifies while the caller waits.
+        """
+        self.check_auditor(request)
+        fresh = str(request.query_params.get("fresh", "")).strip().lower()
+        if fresh not in _YES + _NO:
+            raise ApiError("invalid", errors={"fresh": [str(_("Give 1 for a fresh verification, or leave it out."))]})
+        if fresh in _YES:
+            return self.start(request)
+        # Before the first background run has finished, the first caller waits for one.
+        latest = verification.latest_finished() or verification.perform(requested_by=request.user)
+        report = verification.as_report(latest)
+        report["running"] = verification.running() is not None
+        return Response(AuditVerifySerializer(report).data)
+
+    @extend_schema(
+        operation_id="audit_verify_start", tags=["audit"], request=None, responses={202: AuditVerifyJobSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        """Start a fresh verification as a job (auditors only); 202 at once, the result on the next GET."""
+        self.check_auditor(request)
+        return self.start(request)
+
+    def check_auditor(self, request: Request) -> None:
         if not access.is_auditor(request.user):
             raise ApiError("not_permitted", status_code=403)
-        return Response(AuditVerifySerializer(engine_audit.verify_all().as_dict()).data)
+
+    def start(self, request: Request) -> Response:
+        run, _new = verification.start(request.user)
+        body = {"status": run.status, "job": run.pk, "started_at": run.started_at, "poll": request.path}
+        return Response(AuditVerifyJobSerializer(body).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,153 @@
+"""The in-database verifier (PostgreSQL ``sha256()``) agrees with the Python verifier, failure for failure."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.db import connection
+
+import engine
+from engine import audit, audit_sql
+from engine.audit import RequestContext, canonical, event_fields, verify_all
+from engine.models import AuditEvent
+from workflows.sample.models import Ticket
+
+from .test_audit import drop_audit_triggers, event_id, raw
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+# Everything the canonical form must escape, order or keep as it is.
+AWKWARD = {
+    "note": 'quote " backslash \\ slash / tab \t newline \n return \r bell \x07 nul-ish \x1f del \x7f',
+    "arabic": "الطابق الثالث",
+    "emoji": "✅ 🚀",
+    "line separator": "a\u2028b",
+    "nested": {"b": 1, "aa": [1, -2, 0, True, False, None, "x"], "É": {}, "Z": [], "é": {"k": "v"}},
+    "big": 123456789012345678901234567890,
+    "empty": "",
+}
+FRACTIONS = {"ratio": 0.75, "tiny": 0.00001, "third": 1 / 3}
+
+
+@pytest.fixture(autouse=True)
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("the in-database verifier needs PostgreSQL")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("staff", is_staff=True)
+
+
+@pytest.fixture
+def tickets(staff):
+    """Five tickets with awkward data, addresses and agents in their history."""
+    made = []
+    for number in range(5):
+        context = RequestContext(
+            ip_address=["203.0.113.9", "2001:db8::1", "::1", None, "10.0.0.1"][number],
+            user_agent=["Mozilla/5.0 (X11) “quoted”", "", "curl/8", "agent\twith tab", "ü"][number],
+        )
+        ticket = engine.create_case(Ticket, actor=staff, title=f"Printer {number}", owner=staff, context=context)
+        engine.run(ticket, "open", actor=staff, context=context, audit_data=AWKWARD)
+        engine.run(ticket, "ask", actor=staff, data={"note": f"Which floor? الطابق {number}"}, context=context)
+        made.append(ticket)
+    return made
+
+
+def _canonical_in_database() -> dict[int, str]:
+    sql = f"SELECT e.id, {audit_sql._CANONICAL} FROM engine_auditevent e"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return dict(cursor.fetchall())
+
+
+def _both() -> tuple[dict, dict]:
+    return verify_all(method="python").as_dict(), verify_all(method="database").as_dict()
+
+
+def test_postgresql_writes_the_canonical_json_byte_for_byte(tickets):
+    in_database = _canonical_in_database()
+    assert len(in_database) == 15
+    for event in AuditEvent.objects.all():
+        assert in_database[event.pk].encode() == canonical(event_fields(event)), event.pk
+
+
+def test_intact_history_verifies_in_the_database_without_python(tickets, monkeypatch):
+    # given no value PostgreSQL prints differently: Python is asked about no case
+    rechecked: list[int] = []
+    real = audit._recheck
+    monkeypatch.setattr(audit, "_recheck", lambda *args: rechecked.append(args[2]) or real(*args))
+    python, database = _both()
+    assert database == python == {"ok": True, "cases_checked": 5, "events_checked": 15, "failures": []}
+    assert rechecked == []
+
+
+def test_fractions_are_left_to_python_and_still_verify(tickets, staff, monkeypatch):
+    engine.run(tickets[1], "answer", actor=staff, data={"note": "3rd"}, audit_data=FRACTIONS)
+    rechecked: list[int] = []
+    real = audit._recheck
+    monkeypatch.setattr(audit, "_recheck", lambda *args: rechecked.append(args[2]) or real(*args))
+    python, database = _both()
+    assert database == python and database["ok"] and database["events_checked"] == 16
+    assert rechecked == [tickets[1].pk]
+
+
+def test_tampered_history_is_named_alike_by_both_verifiers(tickets, staff):
+    # given one kind of tampering per case, and one case left alone
+    drop_audit_triggers()
+    t0, t1, t2, t3, t4 = tickets
+    # the awkward data rewritten (one character)
+    raw(
+        "UPDATE engine_auditevent SET data = jsonb_set(data, '{nested,b}', '2') WHERE id = %s",
+        [event_id(t0, 2)],
+    )
+    # a middle event deleted
+    raw("DELETE FROM engine_auditevent WHERE id = %s", [event_id(t1, 2)])
+    # the state written behind the engine
+    raw("UPDATE sample_ticket SET state = 'resolved' WHERE id = %s", [t2.pk])
+    # the last event removed (the head on the case still says #3)
+    raw("DELETE FROM engine_auditevent WHERE id = %s", [event_id(t3, 3)])
+    # an address changed
+    raw("UPDATE engine_auditevent SET ip_address = '10.0.0.2' WHERE id = %s", [event_id(t4, 1)])
+    # plus a case without history, and history without a case
+    orphan = engine.create_case(Ticket, actor=staff, title="Orphan", owner=staff)
+    raw("DELETE FROM sample_ticket WHERE id = %s", [orphan.pk])
+    bare = engine.create_case(Ticket, actor=staff, title="Bare", owner=staff)
+    raw("DELETE FROM engine_auditevent WHERE case_id = %s AND case_type = 'sample.ticket'", [bare.pk])
+    # when both verify
+    python, database = _both()
+    # then they name the same failures, in the same words, at the same events
+    assert database == python
+    named = {(f["reference"], f["seq"], f["code"]) for f in database["failures"]}
+    assert named == {
+        (t0.reference, 2, "hash_mismatch"),
+        (t1.reference, 2, "missing_event"),
+        (t2.reference, 3, "state_mismatch"),
+        (t3.reference, 3, "missing_tail"),
+        (t4.reference, 1, "hash_mismatch"),
+        (orphan.reference, 1, "orphan_history"),
+        (bare.reference, 1, "no_history"),
+    }
+
+
+def test_a_rehashed_forgery_breaks_the_link_in_both(tickets, staff):
+    drop_audit_triggers()
+    forged = AuditEvent.objects.get(pk=event_id(tickets[2], 2))
+    forged.data = {"note": "forged"}
+    forged.hash = audit.compute_hash(forged.prev_hash, event_fields(forged))
+    raw(
+        "UPDATE engine_auditevent SET data = %s, hash = %s WHERE id = %s",
+        [json.dumps(forged.data), forged.hash, forged.pk],
+    )
+    python, database = _both()
+    assert database == python
+    assert [(f["seq"], f["code"]) for f in database["failures"]] == [(3, "broken_link")]
+
+
+def test_heads_collected_in_the_database_pass_match_the_python_pass(tickets, staff):
+    python = verify_all(method="python", collect_heads=True)
+    database = verify_all(method="database", collect_heads=True)
+    assert database.heads == python.heads and len(database.heads) == 5
