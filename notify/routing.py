@@ -1,6 +1,7 @@
 """Who hears what: event → audiences → channels, and the outbox router that applies it.
 
-Read ``ROUTES`` top to bottom to know who is told about what. Audiences are names the case's flow
+Each workflow registers its own table (``register_routes``; the partnership's is in
+``workflows/partnership/notifications.py``): read it top to bottom to know who is told about what. Audiences are names the case's flow
 resolves (``flow.audience(name)``: requester, counterparts, parties, secretariat, secretariat_lead,
 committee, pending_voters, chair, invitees, action_owners). Four names, starting with ``$``, are
 resolved here: ``OWNER`` (the party whose SLA clock it is), ``RECIPIENTS`` (users the event's payload
@@ -55,61 +56,38 @@ class Rule:
     ics: bool = False
 
 
-# fmt: off
-ROUTES: dict[str, tuple[Rule, ...]] = {
-    # intake
-    "submit":             (Rule(("secretariat",)),),
-    "request_info":       (Rule(("requester",)),),
-    "provide_info":       (Rule(("secretariat",)),),
-    "accept":             (Rule(("requester", "counterparts")),
-                           Rule(("pending_voters",), kind="vote_needed")),
-    "decline":            (Rule(("requester",)),),
-    "withdraw":           (Rule(("secretariat", "counterparts")),
-                           Rule((INVITEES,), ics=True)),
-    "lapse":              (Rule(("requester", "secretariat")),),
-    "document_added":     (Rule(("secretariat",), channels=(IN_APP,)),),
-    # committee
-    "vote_cast":          (Rule(("chair", "secretariat"), channels=(IN_APP,)),),
-    "approve":            (Rule(("parties", "secretariat")),
-                           Rule(("committee",), channels=(IN_APP,))),
-    "reject":             (Rule(("parties", "secretariat")),
-                           Rule(("committee",), channels=(IN_APP,))),
-    "decide":             (Rule(("parties", "secretariat")),
-                           Rule(("committee",), channels=(IN_APP,))),
-    "appeal":             (Rule(("secretariat", "chair")),
-                           Rule(("pending_voters",), kind="vote_needed")),
-    "conflict_declared":  (Rule(("chair", "secretariat"), channels=(IN_APP,)),),
-    "committee_tied":     (Rule(("chair",), kind="casting_vote_needed"),
-                           Rule(("secretariat",), channels=(IN_APP,), kind="casting_vote_needed")),
-    # meetings
-    "schedule_meeting":   (Rule((INVITEES,), ics=True),
-                           Rule(("secretariat",), channels=(IN_APP,))),
-    "reschedule_meeting": (Rule((INVITEES,), ics=True),
-                           Rule(("secretariat",), channels=(IN_APP,))),
-    "cancel_meeting":     (Rule((INVITEES,), ics=True),),
-    "meeting_soon":       (Rule((RECIPIENTS,)),),
-    "record_meeting":     (Rule(("parties",), channels=(IN_APP,)),),
-    "document_outcome":   (Rule(("parties",), kind="minutes_to_confirm"),),
-    "confirm_minutes":    (Rule(("secretariat",), channels=(IN_APP,)),),
-    "confirm_minutes_by_silence": (Rule(("parties", "secretariat"), channels=(IN_APP,),
-                                        kind="minutes_confirmed_by_silence"),),
-    # follow-up
-    "start_follow_up":    (Rule(("parties", "action_owners")),),
-    "action_item_created": (Rule((ACTION_OWNER,), kind="action_assigned"),),
-    "action_item_updated": (Rule((ACTION_OWNER,), kind="action_assigned"),),  # only when the owner changed
-    "action_update_added": (Rule(("secretariat",), channels=(IN_APP,), kind="action_progress"),),
-    "action_status_changed": (Rule(("secretariat",), channels=(IN_APP,), kind="action_progress"),),
-    "action_due_soon":    (Rule((RECIPIENTS,)),),
-    "action_overdue":     (Rule((RECIPIENTS,)),
-                           Rule(("secretariat",), channels=(IN_APP,))),
-    "close":              (Rule(("parties", "action_owners")),),
-    "closed":             (Rule(("parties", "action_owners"), kind="close"),),
-    "reopen":             (Rule(("parties", "secretariat")),),
-    # time (from the engine's SLA scan)
-    "sla_warning":        (Rule((OWNER,)),),
-    "sla_breach":         (Rule((OWNER, "secretariat_lead", "chair")),),
+#: case type ("partnership.dialoguerequest") → event → rules. Each workflow registers its own table
+#: (``register_routes``, from its app's ``ready``): one workflow's ``submit`` is not another's.
+ROUTES: dict[str, dict[str, tuple[Rule, ...]]] = {}
+
+
+#: The engine's own events, for every case type whose workflow does not route them itself: the SLA
+#: scan's warnings go to the party whose clock it is, breaches escalate too.
+ENGINE_ROUTES: dict[str, tuple[Rule, ...]] = {
+    "sla_warning": (Rule((OWNER,)),),
+    "sla_breach": (Rule((OWNER, "secretariat_lead", "chair")),),
 }
-# fmt: on
+
+
+def register_routes(case_type: str, routes: dict[str, tuple[Rule, ...]]) -> None:
+    """Declare who hears about each event of ``case_type`` (replaces an earlier table of that type)."""
+    ROUTES[case_type] = dict(routes)
+
+
+def routes_for(case_type: str) -> dict[str, tuple[Rule, ...]]:
+    """The (mutable) routing table of ``case_type``; empty when its workflow routes nothing."""
+    return ROUTES.setdefault(case_type, {})
+
+
+def rules_for(case_type: str, event: str) -> tuple[Rule, ...]:
+    """The rules of ``event`` for ``case_type``: its workflow's, else the engine's defaults."""
+    return ROUTES.get(case_type, {}).get(event) or ENGINE_ROUTES.get(event, ())
+
+
+def _all_routes() -> list[tuple[str, tuple[Rule, ...]]]:
+    tables = [ENGINE_ROUTES, *ROUTES.values()]
+    return [(event, rules) for table in tables for event, rules in table.items()]
+
 
 # An SLA clock's owning party → the flow's audience name for its people.
 # The committee's clock is the business of those who have not voted yet.
@@ -119,7 +97,7 @@ OWNER_AUDIENCES = {"committee": "pending_voters", "counterpart": "counterparts",
 def kinds() -> list[str]:
     """Every kind of notification a person can receive, in routing order."""
     seen: list[str] = []
-    for event, rules in ROUTES.items():
+    for event, rules in _all_routes():
         for rule in rules:
             kind = rule.kind or event
             if kind not in seen:
@@ -130,7 +108,7 @@ def kinds() -> list[str]:
 def default_channels(kind: str) -> tuple[str, ...]:
     """The channels a kind of notification uses when the person has not chosen."""
     channels: list[str] = []
-    for event, rules in ROUTES.items():
+    for event, rules in _all_routes():
         for rule in rules:
             if (rule.kind or event) == kind:
                 channels.extend(c for c in rule.channels if c not in channels)
@@ -154,7 +132,12 @@ def _load_cases(events: list[OutboxEvent]) -> dict[tuple[str, int], Any]:
     """Cases the events did not carry (the SLA scan sends ids only): one query per case type."""
     wanted: dict[str, set[int]] = defaultdict(set)
     for event in events:
-        if event.case is None and event.case_id is not None and event.case_type and event.event in ROUTES:
+        if (
+            event.case is None
+            and event.case_id is not None
+            and event.case_type
+            and rules_for(event.case_type, event.event)
+        ):
             wanted[event.case_type].add(event.case_id)
     cases: dict[tuple[str, int], Any] = {}
     for case_type, ids in wanted.items():
@@ -197,7 +180,7 @@ def _plan(events: list[OutboxEvent], failures: dict[int, str]) -> list[_Delivery
     cases = _load_cases(events)
     plans: list[_Delivery] = []
     for event in events:
-        rules = ROUTES.get(event.event)
+        rules = rules_for(event.case_type, event.event)
         if not rules:
             continue
         try:

@@ -188,3 +188,9 @@ def make_user(django_user_model):
         return django_user_model.objects.create_user(username=username, password="pw-123456", **fields)
 
     return make
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``TEST_ORDER=reverse`` runs the suite backwards: CI does once, to show no test depends on another."""
+    if os.environ.get("TEST_ORDER") == "reverse":
+        items.reverse()

@@ -64,10 +64,12 @@ def ticket(people):
 @pytest.fixture
 def ticket_routes(monkeypatch):
     """The ticket's own transitions routed like partnership events: open → secretariat, ask → requester."""
-    monkeypatch.setitem(routing.ROUTES, "open", (routing.Rule(("secretariat",)),))
-    monkeypatch.setitem(routing.ROUTES, "ask", (routing.Rule(("requester",), kind="request_info"),))
-    monkeypatch.setitem(routing.ROUTES, "resolve", (routing.Rule(("parties",), kind="close"),))
-    return routing.ROUTES
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("secretariat",)),))
+    monkeypatch.setitem(
+        routing.routes_for("sample.ticket"), "ask", (routing.Rule(("requester",), kind="request_info"),)
+    )
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "resolve", (routing.Rule(("parties",), kind="close"),))
+    return routing.routes_for("sample.ticket")
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ def crowd_rows(make_user, ticket, audiences, monkeypatch, settings):
     monkeypatch.setitem(settings.ENGINE, "OUTBOX_DISPATCHER", "")
     people = [make_user(f"member-{i}") for i in range(20)]
     monkeypatch.setitem(audiences, "secretariat", people)
-    monkeypatch.setitem(routing.ROUTES, "open", (routing.Rule(("secretariat",)),))
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("secretariat",)),))
     engine.run(ticket, "open", actor=audiences["staff"])
     OPENED.clear()
     rows = OutboxMessage.objects.filter(case_id=ticket.pk, event="open").exclude(channel=routing.EVENT)

@@ -33,9 +33,11 @@ def digest_reader(audiences, speaks):
 
 def _day_of_events(ticket, audiences, monkeypatch):
     """Three events the requester hears about in one day."""
-    monkeypatch.setitem(routing.ROUTES, "open", (routing.Rule(("requester",), kind="accept"),))
-    monkeypatch.setitem(routing.ROUTES, "ask", (routing.Rule(("requester",), kind="request_info"),))
-    monkeypatch.setitem(routing.ROUTES, "resolve", (routing.Rule(("requester",), kind="close"),))
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("requester",), kind="accept"),))
+    monkeypatch.setitem(
+        routing.routes_for("sample.ticket"), "ask", (routing.Rule(("requester",), kind="request_info"),)
+    )
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "resolve", (routing.Rule(("requester",), kind="close"),))
     engine.run(ticket, "open", actor=audiences["staff"])
     engine.run(ticket, "ask", actor=audiences["staff"], data={"note": "Which printer?"})
     engine.run(ticket, "resolve", actor=audiences["staff"])

@@ -29,7 +29,7 @@ def _expected(event: str, people: dict) -> dict[str, set[str]]:
         routing.ACTION_OWNER: [],  # the sample ticket has no action items
     }
     result: dict[str, set[str]] = {}
-    for rule in routing.ROUTES[event]:
+    for rule in routing.routes_for("partnership.dialoguerequest")[event]:
         for name in rule.audiences:
             found = special.get(name, people.get(name, []))
             for user in found if isinstance(found, list) else [found]:
@@ -41,9 +41,12 @@ def _expected(event: str, people: dict) -> dict[str, set[str]]:
     return result
 
 
-@pytest.mark.parametrize("event", sorted(routing.ROUTES))
-def test_every_event_reaches_its_audience_in_their_language(event, ticket, audiences, speaks):
-    # given the requester reads Arabic, everyone else English
+@pytest.mark.parametrize("event", sorted(routing.routes_for("partnership.dialoguerequest")))
+def test_every_event_reaches_its_audience_in_their_language(event, ticket, audiences, speaks, monkeypatch):
+    # given the partnership's routing table, lent to the sample ticket, and
+    partnership = routing.routes_for("partnership.dialoguerequest")
+    monkeypatch.setitem(routing.ROUTES, ticket.case_type(), dict(partnership))
+    # the requester reads Arabic, everyone else English
     speaks(audiences["requester"], "ar")
     for user in {*audiences["parties"], *audiences["secretariat"], *audiences["committee"]} - {audiences["requester"]}:
         speaks(user, "en")
@@ -88,10 +91,11 @@ def test_every_event_reaches_its_audience_in_their_language(event, ticket, audie
     assert Notification.objects.filter(data__event=event).count() == in_app
 
 
-@pytest.mark.parametrize("event", sorted(routing.ROUTES))
-def test_switching_a_kind_off_silences_it(event, ticket, audiences):
+@pytest.mark.parametrize("event", sorted(routing.routes_for("partnership.dialoguerequest")))
+def test_switching_a_kind_off_silences_it(event, ticket, audiences, monkeypatch):
+    monkeypatch.setitem(routing.ROUTES, ticket.case_type(), dict(routing.routes_for("partnership.dialoguerequest")))
     # given everyone switched off both channels for every kind this event uses
-    kinds = {rule.kind or event for rule in routing.ROUTES[event]}
+    kinds = {rule.kind or event for rule in routing.routes_for("partnership.dialoguerequest")[event]}
     users = [u for u in {*audiences["parties"], *audiences["secretariat"], *audiences["committee"]}]
     ChannelPreference.objects.bulk_create(
         [ChannelPreference(user=u, kind=k, in_app=False, email=False) for u in users for k in kinds]

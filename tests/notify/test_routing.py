@@ -84,7 +84,9 @@ def test_preferences_switch_channels_per_kind(ticket, audiences, ticket_routes):
 
 def test_preference_can_switch_on_a_channel_the_default_leaves_off(ticket, audiences, monkeypatch):
     # given vote_cast is in-app only by default, and the chair asks for email too
-    monkeypatch.setitem(routing.ROUTES, "open", routing.ROUTES["vote_cast"])
+    monkeypatch.setitem(
+        routing.routes_for("sample.ticket"), "open", routing.routes_for("partnership.dialoguerequest")["vote_cast"]
+    )
     ChannelPreference.objects.create(user=audiences["chair"][0], kind="open", in_app=False, email=True)
     # when
     engine.run(ticket, "open", actor=audiences["staff"])
@@ -112,7 +114,11 @@ def test_inactive_people_and_people_without_email(ticket, audiences, ticket_rout
 
 def test_a_person_in_two_audiences_hears_once_per_channel(ticket, audiences, monkeypatch):
     # given the counterpart is in "parties" and in "action_owners"
-    monkeypatch.setitem(routing.ROUTES, "open", routing.ROUTES["start_follow_up"])
+    monkeypatch.setitem(
+        routing.routes_for("sample.ticket"),
+        "open",
+        routing.routes_for("partnership.dialoguerequest")["start_follow_up"],
+    )
     # when
     engine.run(ticket, "open", actor=audiences["staff"])
     # then
@@ -147,7 +153,7 @@ def test_router_cost_does_not_grow_with_recipients(
     for person in crowd[:5]:
         ChannelPreference.objects.create(user=person, kind="open", in_app=True, email=False)
         UserSettings.objects.create(user=person, language="ar")
-    monkeypatch.setitem(routing.ROUTES, "open", (routing.Rule(("secretariat",)),))
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("secretariat",)),))
     monkeypatch.setattr("workflows.sample.flows.TicketFlow.audience", lambda self, name: crowd)
     event = OutboxEvent(
         event="open",

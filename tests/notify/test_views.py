@@ -26,7 +26,7 @@ def secretary_notified(ticket, audiences, ticket_routes):
     """The secretary has two unread notifications: the ticket was opened, then asked about."""
     from notify import routing
 
-    routing.ROUTES["ask"] = (routing.Rule(("secretariat",), kind="request_info"),)
+    routing.routes_for("sample.ticket")["ask"] = (routing.Rule(("secretariat",), kind="request_info"),)
     engine.run(ticket, "open", actor=audiences["staff"])
     engine.run(ticket, "ask", actor=audiences["staff"], data={"note": "Which printer?"})
     for pk in OutboxMessage.objects.filter(channel="in_app").values_list("pk", flat=True):

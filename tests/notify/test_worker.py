@@ -138,7 +138,9 @@ def test_broker_down_commits_anyway_and_the_sweep_delivers_each_once_when_it_is_
     ticket, audiences, monkeypatch, on_worker_queue, caplog
 ):
     # given everyone in the secretariat hears about "open", and the broker is unreachable
-    monkeypatch.setitem(routing.ROUTES, "open", (routing.Rule(("parties", "secretariat", "chair")),))
+    monkeypatch.setitem(
+        routing.routes_for("sample.ticket"), "open", (routing.Rule(("parties", "secretariat", "chair")),)
+    )
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
@@ -188,7 +190,7 @@ def test_a_crowd_is_delivered_in_batches_each_email_exactly_once(
     # given forty people hear about "open", and batches of 15 rows per task
     crowd = [make_user(f"member-{i}") for i in range(40)]
     monkeypatch.setitem(audiences, "secretariat", crowd)
-    monkeypatch.setitem(routing.ROUTES, "open", (routing.Rule(("secretariat",)),))
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("secretariat",)),))
     settings.NOTIFY = {**settings.NOTIFY, "BATCH_SIZE": 15}
     # when the transition commits, and every row is also handed out a second time (a sweep racing the worker)
     engine.run(ticket, "open", actor=audiences["staff"])

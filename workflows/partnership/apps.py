@@ -10,4 +10,6 @@ class PartnershipConfig(AppConfig):
     verbose_name = _("Partnership dialogue")
 
     def ready(self) -> None:
-        from . import flows  # noqa: F401  (registers the flow)
+        from . import flows, notifications  # noqa: F401  (registers the flow)
+
+        notifications.register()

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engine', '0002_audit_append_only'),
+        ('engine', '0007_audit_no_truncate'),
     ]
 
     operations = [

@@ -26,5 +26,5 @@ def reverse(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("engine", "0002_audit_append_only")]
+    dependencies = [("engine", "0006_sla_scan_indexes")]
     operations = [migrations.RunPython(forward, reverse, elidable=False)]

@@ -1,0 +1,71 @@
+"""Who hears about each event of a dialogue request: the partnership's notification routes.
+
+Registered with the notification router, keyed by this workflow's case type, when the app is ready.
+Audiences are the names ``RequestFlow.audience`` resolves; ``$``-names are the router's own.
+"""
+
+from __future__ import annotations
+
+from notify.routing import ACTION_OWNER, IN_APP, INVITEES, OWNER, RECIPIENTS, Rule, register_routes
+
+from .models import DialogueRequest
+
+# fmt: off
+ROUTES: dict[str, tuple[Rule, ...]] = {
+    # intake
+    "submit":             (Rule(("secretariat",)),),
+    "request_info":       (Rule(("requester",)),),
+    "provide_info":       (Rule(("secretariat",)),),
+    "accept":             (Rule(("requester", "counterparts")),
+                           Rule(("pending_voters",), kind="vote_needed")),
+    "decline":            (Rule(("requester",)),),
+    "withdraw":           (Rule(("secretariat", "counterparts")),
+                           Rule((INVITEES,), ics=True)),
+    "lapse":              (Rule(("requester", "secretariat")),),
+    "document_added":     (Rule(("secretariat",), channels=(IN_APP,)),),
+    # committee
+    "vote_cast":          (Rule(("chair", "secretariat"), channels=(IN_APP,)),),
+    "approve":            (Rule(("parties", "secretariat")),
+                           Rule(("committee",), channels=(IN_APP,))),
+    "reject":             (Rule(("parties", "secretariat")),
+                           Rule(("committee",), channels=(IN_APP,))),
+    "decide":             (Rule(("parties", "secretariat")),
+                           Rule(("committee",), channels=(IN_APP,))),
+    "appeal":             (Rule(("secretariat", "chair")),
+                           Rule(("pending_voters",), kind="vote_needed")),
+    "conflict_declared":  (Rule(("chair", "secretariat"), channels=(IN_APP,)),),
+    "committee_tied":     (Rule(("chair",), kind="casting_vote_needed"),
+                           Rule(("secretariat",), channels=(IN_APP,), kind="casting_vote_needed")),
+    # meetings
+    "schedule_meeting":   (Rule((INVITEES,), ics=True),
+                           Rule(("secretariat",), channels=(IN_APP,))),
+    "reschedule_meeting": (Rule((INVITEES,), ics=True),
+                           Rule(("secretariat",), channels=(IN_APP,))),
+    "cancel_meeting":     (Rule((INVITEES,), ics=True),),
+    "meeting_soon":       (Rule((RECIPIENTS,)),),
+    "record_meeting":     (Rule(("parties",), channels=(IN_APP,)),),
+    "document_outcome":   (Rule(("parties",), kind="minutes_to_confirm"),),
+    "confirm_minutes":    (Rule(("secretariat",), channels=(IN_APP,)),),
+    "confirm_minutes_by_silence": (Rule(("parties", "secretariat"), channels=(IN_APP,),
+                                        kind="minutes_confirmed_by_silence"),),
+    # follow-up
+    "start_follow_up":    (Rule(("parties", "action_owners")),),
+    "action_item_created": (Rule((ACTION_OWNER,), kind="action_assigned"),),
+    "action_item_updated": (Rule((ACTION_OWNER,), kind="action_assigned"),),  # only when the owner changed
+    "action_update_added": (Rule(("secretariat",), channels=(IN_APP,), kind="action_progress"),),
+    "action_status_changed": (Rule(("secretariat",), channels=(IN_APP,), kind="action_progress"),),
+    "action_due_soon":    (Rule((RECIPIENTS,)),),
+    "action_overdue":     (Rule((RECIPIENTS,)),
+                           Rule(("secretariat",), channels=(IN_APP,))),
+    "close":              (Rule(("parties", "action_owners")),),
+    "closed":             (Rule(("parties", "action_owners"), kind="close"),),
+    "reopen":             (Rule(("parties", "secretariat")),),
+    # time (from the engine's SLA scan)
+    "sla_warning":        (Rule((OWNER,)),),
+    "sla_breach":         (Rule((OWNER, "secretariat_lead", "chair")),),
+}
+# fmt: on
+
+
+def register() -> None:
+    register_routes(DialogueRequest.case_type(), ROUTES)
