@@ -164,6 +164,24 @@ def test_rejection_appeal_tie_and_the_chairs_casting_vote(world):
     }
 
 
+def test_withdrawing_cancels_the_meeting_on_every_invitees_calendar(world, django_capture_on_commit_callbacks):
+    # given a scheduled meeting the ministry's coordinator was invited to
+    request = walk(world, draft(world), "approved")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.meeting_schedule(request=request, actor=world.secretariat, data=meeting_data())
+    uid = request.meetings.get().uid
+    mail.outbox.clear()
+    # when the requester withdraws the request
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_withdraw(request=request, actor=world.cso_coordinator, reason="The law passed meanwhile.")
+    # then the invitee receives the cancellation of the same event, with a higher sequence
+    cancelled = next(m for m in mail.outbox if m.to == ["ministry-coordinator@example.org"])
+    (name, content, mimetype) = cancelled.attachments[0]
+    assert mimetype == "text/calendar" and "METHOD:CANCEL" in content and "SEQUENCE:1" in content
+    assert uid in content
+    assert request.meetings.get().status == "cancelled"
+
+
 def test_meeting_changes_carry_the_calendar_file(world, django_capture_on_commit_callbacks):
     # given a scheduled meeting
     request = walk(world, draft(world), "approved")

@@ -150,21 +150,25 @@ def reschedule_written(flow: Any, event: AuditEvent) -> None:
 
 
 def cancel_written(flow: Any, event: AuditEvent) -> None:
-    request, actor = flow.case, flow.user
-    meeting = current_meeting(request)
-    if meeting is None:
-        return
+    """The meeting is cancelled (back to approved): same UID, higher SEQUENCE, so calendars drop it."""
+    meeting = current_meeting(flow.case)
+    if meeting is not None:
+        _cancel(meeting, flow.user, event)
+
+
+def _cancel(meeting: Meeting, actor: Any, event: AuditEvent) -> None:
+    reason = event.data.get("reason") or ""
     MeetingChange.objects.create(
         meeting=meeting,
         kind=MeetingChange.Kind.CANCELLED,
         old_starts_at=meeting.starts_at,
         old_ends_at=meeting.ends_at,
-        reason=event.data["reason"],
+        reason=reason,
         changed_by=actor,
         changed_at=_when(event),
     )
     meeting.status = Meeting.Status.CANCELLED
-    meeting.cancel_reason = event.data["reason"]
+    meeting.cancel_reason = reason
     meeting.sequence += 1
     meeting.updated_at = _when(event)
     meeting.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
@@ -228,25 +232,9 @@ def reopen_written(flow: Any, event: AuditEvent) -> None:
 
 def withdraw_written(flow: Any, event: AuditEvent) -> None:
     """A scheduled meeting is cancelled with the request: invitees get the cancellation (same UID, higher SEQUENCE)."""
-    request, actor = flow.case, flow.user
-    meeting = current_meeting(request)
-    if meeting is None or meeting.status != Meeting.Status.SCHEDULED:
-        return
-    reason = event.data.get("reason") or ""
-    MeetingChange.objects.create(
-        meeting=meeting,
-        kind=MeetingChange.Kind.CANCELLED,
-        old_starts_at=meeting.starts_at,
-        old_ends_at=meeting.ends_at,
-        reason=reason,
-        changed_by=actor,
-        changed_at=_when(event),
-    )
-    meeting.status = Meeting.Status.CANCELLED
-    meeting.cancel_reason = reason
-    meeting.sequence += 1
-    meeting.updated_at = _when(event)
-    meeting.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
+    meeting = current_meeting(flow.case)
+    if meeting is not None and meeting.status == Meeting.Status.SCHEDULED:
+        _cancel(meeting, flow.user, event)
 
 
 def silence_written(flow: Any, event: AuditEvent) -> None:

@@ -19,8 +19,9 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     "accept":             (Rule(("requester", "counterparts")),
                            Rule(("pending_voters",), kind="vote_needed")),
     "decline":            (Rule(("requester",)),),
-    "withdraw":           (Rule(("secretariat", "counterparts")),
-                           Rule((INVITEES,), ics=True)),
+    # invitees first: a counterpart who was invited gets the cancellation with its calendar file
+    "withdraw":           (Rule((INVITEES,), ics=True),
+                           Rule(("secretariat", "counterparts"))),
     "lapse":              (Rule(("requester", "secretariat")),),
     "document_added":     (Rule(("secretariat",), channels=(IN_APP,)),),
     # committee
