@@ -317,8 +317,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # System fonts (api/templates/api/redoc.html drops the outside font host of the stock template).
-    "REDOC_UI_SETTINGS": {"theme": {"typography": {"fontFamily": "system-ui, sans-serif"}}},
+    # No REDOC_UI_SETTINGS: they make the stock template add an inline script, which the CSP refuses;
+    # api/templates/api/redoc.html drops the outside font host and api/docs.css sets system fonts.
     # Choice sets that share a field name ("decision", "status") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "VoteDecisionEnum": "workflows.partnership.models.Vote.Choice",
