@@ -81,7 +81,10 @@ def system_only_reason() -> Reason:
 class AvailableTransitionSerializer(serializers.Serializer):
     name = serializers.CharField()
     label = serializers.CharField()
-    target = serializers.CharField(help_text="The state the case moves to.")
+    target = serializers.CharField(help_text="The state the case usually moves to.")
+    targets = serializers.ListField(
+        child=serializers.CharField(), help_text="Every state it may end in (the input may choose, e.g. a decision)."
+    )
     allowed = serializers.BooleanField(help_text="Whether the caller may run it now.")
     reasons = ReasonSerializer(many=True, help_text="Why not, when not allowed.")
 

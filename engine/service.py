@@ -49,6 +49,7 @@ class AvailableTransition:
             "name": self.name,
             "label": self.label,
             "target": self.target,
+            "targets": list(self.spec.targets),
             "allowed": self.allowed,
             "reasons": [reason.as_dict() for reason in self.reasons],
         }

@@ -36,7 +36,7 @@ def test_transitions_list_says_what_the_caller_may_do_and_why_not(client_for, ti
     # then
     assert as_owner.status_code == 200
     assert as_owner.json() == [
-        {"name": "open", "label": "Open", "target": "open", "allowed": True, "reasons": []},
+        {"name": "open", "label": "Open", "target": "open", "targets": ["open"], "allowed": True, "reasons": []},
     ]
     ticket.title = "  "
     ticket.save()

@@ -71,3 +71,16 @@ def test_a_transition_repeated_with_another_body_is_refused(partnership_world, c
     assert first.status_code == same.status_code == 200 and same.json() == first.json()
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
     assert AuditEvent.objects.filter(case_id=request.pk, action="request_info").count() == 1
+
+
+def test_transitions_list_every_target_a_step_may_end_in(partnership_world, client_for):
+    # given a request before the committee
+    from tests.workflows.partnership.conftest import walk
+
+    world = partnership_world
+    request = walk(world, draft(world), "in_committee")
+    # when the chair asks what can happen next
+    options = client_for(world.chair).get(f"/api/v1/requests/{request.reference}/transitions/").json()
+    # then the casting vote names both ends, approved and rejected
+    decide = next(option for option in options if option["name"] == "decide")
+    assert set(decide["targets"]) == {"approved", "rejected"}
