@@ -68,8 +68,30 @@ def demo(argv: list[str]) -> None:
     manage("migrate", "--noinput", "-v", "0", env=env)
     say("Loading the demo data")
     manage("demo", "--password", password, env=env)
+    periodic = start_periodic(env)
     say(f"Open http://127.0.0.1:{port}/ (Ctrl+C stops the server)")
-    manage("runserver", f"127.0.0.1:{port}", env=env)
+    try:
+        manage("runserver", f"127.0.0.1:{port}", env=env)
+    finally:
+        stop_periodic(periodic)
+
+
+def start_periodic(env: dict[str, str]) -> subprocess.Popen | None:
+    """With no Redis there is no beat: run the periodic jobs (SLA scan, reminders, digests, sweep) next to the server."""
+    if env.get("REDIS_URL"):
+        return None
+    say("Running the periodic jobs in the background (manage.py run_periodic)")
+    return subprocess.Popen([str(PYTHON), "manage.py", "run_periodic", "--interval", "30"], cwd=ROOT, env=env)
+
+
+def stop_periodic(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def test(argv: list[str]) -> None:

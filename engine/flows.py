@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django import forms
+from django.utils import timezone
 from viewflow.fsm import State
 
 from .reasons import Reason
@@ -53,6 +55,9 @@ class TransitionSpec:
     pauses_clock: bool = False
     # May the engine itself (an SLA breach, a scheduled job) run it with no user?
     system: bool = False
+    #: the declared outcome of its clock's allowance ending (silence is consent): the scan runs it when
+    #: the time is up, and the clock stops as settled on time, never breached nor escalated
+    settles_deadline: bool = False
     description: Any = ""
     #: in-transaction writes the engine always runs after the audit event (see ``Effect``)
     on_success: Effect | None = None
@@ -113,6 +118,7 @@ def transition(
     form: type[forms.Form] | None = None,
     pauses_clock: bool = False,
     system: bool = False,
+    settles_deadline: bool = False,
     description: Any = "",
     on_success: Effect | None = None,
     visible_to: Sequence[Role] | None = None,
@@ -136,6 +142,7 @@ def transition(
             form=form,
             pauses_clock=pauses_clock,
             system=system,
+            settles_deadline=settles_deadline,
             description=description,
             on_success=on_success,
             visible_to=visible_to,
@@ -208,6 +215,12 @@ class Flow:
         self.case = case
         self.user = user
         self.data: dict[str, Any] = data or {}
+        #: the time the running action happens at (the scan's as-of time), set by the engine before the body
+        self.now: datetime | None = None
+
+    def clock(self) -> datetime:
+        """When the running action happens: ``now`` as the engine set it, else the wall clock."""
+        return self.now or timezone.now()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -200,9 +200,10 @@ def _run_locked(
             raise reasons[0].error(reasons=reasons)
         raise GuardFailed(reasons=reasons)
 
+    now = occurred_at or timezone.now()
+    flow.now = now  # the body writes times as of the action (the scan's as-of time), like the event
     body_result = getattr(flow, spec.name)(**cleaned)
     to_state = locked.state
-    now = occurred_at or timezone.now()
     if not spec.is_action:
         locked.version += 1
         locked.updated_at = now

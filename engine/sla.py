@@ -564,6 +564,9 @@ def scan(at: datetime | None = None) -> ScanResult:
     if timezone.is_naive(at):
         raise ValueError("scan() needs an aware datetime")
     result = ScanResult(at=at)
+    # Deadlines whose declared outcome is a transition (silence is consent) end in it, not in a breach:
+    # run them first, so the marking below finds their clocks stopped.
+    result.transitioned += _settle_deadlines(at, result)
     with transaction.atomic():
         if _set_based():
             to_run = _scan_in_database(at, result)
@@ -573,6 +576,52 @@ def scan(at: datetime | None = None) -> ScanResult:
         if _run_breach_transition(row, name, at, result):
             result.transitioned += 1
     return result
+
+
+def _settles(flow: str, name: str) -> bool:
+    from . import registry
+
+    try:
+        spec = registry.flow_for(flow).spec(name)
+    except LookupError:
+        return False
+    return spec is not None and spec.settles_deadline
+
+
+def _settle_deadlines(at: datetime, result: ScanResult) -> int:
+    """Run the settling transition of every running clock whose allowance ended by ``at``; stop it on time.
+
+    One SELECT of the running clocks due by ``at`` under a ``transition`` policy; those whose
+    transition settles the deadline (``settles_deadline``: silence is consent) get it, and their clock
+    is stopped as of the transition's time with no ``breached_at``: no ``sla_breach`` is announced and
+    reports count it as kept. A transition that cannot run (the case moved on, an error) leaves its
+    clock to the ordinary marking, which reports the breach.
+    """
+    rows = (
+        SlaClock.objects.filter(
+            stopped_at__isnull=True,
+            paused_at__isnull=True,
+            status__in=[Status.ON_TRACK, Status.WARNING],
+            due_at__lte=at,
+            started_at__lte=at,
+            policy__on_breach=SlaPolicy.OnBreach.TRANSITION,
+            policy__active=True,
+        )
+        .exclude(policy__breach_transition="")
+        .order_by("id")
+        .values(*_RETURNED, "policy__flow", "policy__breach_transition")
+    )
+    ran = 0
+    for row in rows:
+        flow, name = row.pop("policy__flow"), row.pop("policy__breach_transition")
+        if not _settles(flow, name):
+            continue
+        if _run_breach_transition(row, name, at, result):
+            ran += 1
+            SlaClock.objects.filter(pk=row["id"], stopped_at__isnull=True).update(
+                stopped_at=at, paused_at=None, status=Status.STOPPED
+            )
+    return ran
 
 
 def _scan_in_python(at: datetime, result: ScanResult, outbox: Any) -> list[tuple[dict, str]]:

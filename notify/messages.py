@@ -144,8 +144,8 @@ MESSAGES: dict[str, Message] = {
         _("Minutes confirmed by silence"),
         _("%(reference)s: minutes confirmed by silence"),
         _(
-            "The confirmation period of the minutes of “%(title)s” ended without objection, so the minutes "
-            "count as confirmed."
+            "The confirmation period of the minutes of “%(title)s” ended without objection: silence counts as "
+            "consent, so the minutes are confirmed by silence. No deadline was missed."
         ),
     ),
     "start_follow_up": Message(

@@ -67,6 +67,14 @@ def ticket(staff, requester):
     return engine.create_case(Ticket, actor=staff, title="Printer on fire", owner=requester)
 
 
+@pytest.fixture(autouse=True)
+def later_wall_clock(monkeypatch):
+    """These tests scan 2026 dates; the command judges ``--at`` against a wall clock set after them."""
+    from engine.management.commands import sla_scan as command
+
+    monkeypatch.setattr(command, "wall_clock", lambda: beirut(2027, 6, 1, 9))
+
+
 def opened(ticket, staff, at=None):
     # Opened on Friday 20 Nov 2026 at 11:00, Beirut.
     engine.run(ticket, "open", actor=staff, occurred_at=at or beirut(2026, 11, 20, 11))
@@ -383,8 +391,9 @@ def test_scan_costs_the_same_number_of_queries_for_5_or_200_clocks(settings, pol
         assert OutboxMessage.objects.filter(event__startswith="sla_", case_id__gte=10_000 + offset).count() == count
         # settle the first batch (its warned clocks breach) so the second scan sees only new clocks
         sla.scan(beirut(2026, 11, 30, 16))
-    # savepoint, the marking UPDATE, policies SELECT, release: the same for 5 or 200
-    assert counts[5] == counts[200] <= 4
+    # the SELECT of clocks whose deadline settles by a transition (silence is consent), savepoint,
+    # the marking UPDATE, policies SELECT, release: the same for 5 or 200
+    assert counts[5] == counts[200] <= 5
 
 
 @pytest.mark.parametrize("count", [5, 200])
@@ -447,6 +456,58 @@ def test_sla_scan_command_line_exit_status_and_message(capsys):
         execute_from_command_line(["manage.py", "sla_scan", "--at", "31/12/2026"])
     assert caught.value.code == 2
     assert "31/12/2026" in capsys.readouterr().err
+
+
+def test_sla_scan_command_refuses_a_future_time_with_exit_code_2_and_writes_nothing(
+    policies, ticket, staff, monkeypatch
+):
+    from engine.management.commands import sla_scan as command
+
+    opened(ticket, staff)
+    monkeypatch.setattr(command, "wall_clock", lambda: beirut(2026, 11, 23, 9))
+    events, messages = AuditEvent.objects.count(), OutboxMessage.objects.count()
+    with translation.override("en"), pytest.raises(CommandError) as caught:
+        call_command("sla_scan", "--at", "2026-12-31T10:00")
+    assert caught.value.returncode == 2
+    assert "later than now" in str(caught.value) and "--allow-future" in str(caught.value)
+    clock = SlaClock.objects.get(case_id=ticket.pk)
+    assert (clock.status, clock.breached_at) == ("on_track", None)
+    assert (AuditEvent.objects.count(), OutboxMessage.objects.count()) == (events, messages)
+
+
+def test_sla_scan_command_line_refuses_a_future_time_with_exit_status_2(policies, ticket, staff, monkeypatch, capsys):
+    from django.core.management import execute_from_command_line
+
+    from engine.management.commands import sla_scan as command
+
+    opened(ticket, staff)
+    monkeypatch.setattr(command, "wall_clock", lambda: beirut(2026, 11, 23, 9))
+    with translation.override("en"), pytest.raises(SystemExit) as caught:
+        execute_from_command_line(["manage.py", "sla_scan", "--at", "2026-12-31T10:00"])
+    assert caught.value.code == 2
+    assert "later than now" in capsys.readouterr().err
+
+
+def test_a_future_scan_with_allow_future_is_a_rehearsal_that_keeps_nothing(policies, ticket, staff, monkeypatch):
+    from io import StringIO
+
+    from engine.management.commands import sla_scan as command
+
+    # a ticket waiting on its requester: the scan would expire it (a transition) and escalate nothing
+    opened(ticket, staff)
+    engine.run(ticket, "ask", actor=staff, data={"note": "which one?"}, occurred_at=beirut(2026, 11, 20, 12))
+    monkeypatch.setattr(command, "wall_clock", lambda: beirut(2026, 11, 23, 9))
+    events, messages = AuditEvent.objects.count(), OutboxMessage.objects.count()
+    out = StringIO()
+    with translation.override("en"):
+        call_command("sla_scan", "--at", "2027-01-31T10:00", "--allow-future", stdout=out)
+    # it says what it would do ...
+    assert "WOULD" in out.getvalue() and "1 transitions run" in out.getvalue()
+    # ... and nothing future-dated is kept: no event, no message, no clock moved
+    assert (AuditEvent.objects.count(), OutboxMessage.objects.count()) == (events, messages)
+    ticket.refresh_from_db()
+    assert ticket.state == "waiting"
+    assert not SlaClock.objects.filter(case_id=ticket.pk, breached_at__isnull=False).exists()
 
 
 def test_a_policy_edited_in_another_process_is_seen_through_the_shared_generation(policies, monkeypatch):
@@ -534,7 +595,9 @@ def test_the_one_statement_scan_writes_exactly_the_rows_the_python_path_writes(s
     clocks = {c.pk: c for c in SlaClock.objects.all()}
     with CaptureQueriesContext(connection) as captured:
         result = sla.scan(at)
-    assert len([q for q in captured.captured_queries if "engine_slaclock" in q["sql"]]) == 1
+    touching = [q["sql"] for q in captured.captured_queries if "engine_slaclock" in q["sql"]]
+    # the read of deadlines that settle by a transition (silence is consent), then ONE statement for the rest
+    assert len(touching) == 2 and touching[0].startswith("SELECT") and "engine_outboxmessage" in touching[1]
     written = {
         (r.event, r.case_type, r.case_id, r.case_reference, r.channel, r.dedupe_key, r.status, json_dump(r.payload))
         for r in OutboxMessage.objects.filter(event__startswith="sla_")

@@ -513,7 +513,7 @@ class RequestFlow(Flow):
         guards=[organization_active, charter_accepted, counterpart_on_other_side, required_fields_present],
     )
     def submit(self) -> None:
-        self.case.submitted_at = timezone.now()
+        self.case.submitted_at = self.clock()
 
     @transition(
         state,
@@ -553,7 +553,7 @@ class RequestFlow(Flow):
         on_success=effects.accept_written,
     )
     def accept(self) -> None:
-        self.case.accepted_at = timezone.now()
+        self.case.accepted_at = self.clock()
 
     @transition(
         state,
@@ -635,7 +635,7 @@ class RequestFlow(Flow):
     def _decided(self, decision: str, reason: str) -> dict[str, Any]:
         self.case.decision = decision
         self.case.decision_reason = reason
-        self.case.decided_at = timezone.now()
+        self.case.decided_at = self.clock()
         return {"tally": committee.tally(self.case).as_dict()}
 
     @transition(
@@ -650,7 +650,7 @@ class RequestFlow(Flow):
     def appeal(self, *, reason: str) -> dict[str, Any]:
         self.case.appeal_used = True
         self.case.appeal_reason = reason
-        self.case.appealed_at = timezone.now()
+        self.case.appealed_at = self.clock()
         self.case.vote_round += 1
         self.case.decision = ""
         self.case.decision_reason = ""
@@ -758,6 +758,7 @@ class RequestFlow(Flow):
         roles=[automatic],
         guards=[minutes_open_for_confirmation],
         system=True,
+        settles_deadline=True,
         description=_("The confirmation period passed without objection: silence is consent."),
         on_success=effects.silence_written,
     )
@@ -770,7 +771,7 @@ class RequestFlow(Flow):
 
     def _minutes_confirmed(self, outcome: Outcome | None = None) -> None:
         outcome = outcome or Outcome.objects.get(request=self.case)
-        now = timezone.now()
+        now = self.clock()  # the scan's as-of time when silence confirms them
         self.case.minutes_confirmed_at = now
         if outcome.visibility == Outcome.Visibility.PUBLIC:
             self.case.published = True
@@ -796,7 +797,7 @@ class RequestFlow(Flow):
         guards=[close_allowed, actions_settled],
     )
     def close(self) -> None:
-        self.case.closed_at = timezone.now()
+        self.case.closed_at = self.clock()
 
     @transition(
         state,

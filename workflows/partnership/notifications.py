@@ -47,8 +47,9 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     "record_meeting":     (Rule(("parties",), channels=(IN_APP,)),),
     "document_outcome":   (Rule(("parties",), kind="minutes_to_confirm"),),
     "confirm_minutes":    (Rule(("secretariat",), channels=(IN_APP,)),),
-    "confirm_minutes_by_silence": (Rule(("parties", "secretariat"), channels=(IN_APP,),
-                                        kind="minutes_confirmed_by_silence"),),
+    # silence is consent, not a missed deadline: the parties hear so by email too (the scan sends no breach)
+    "confirm_minutes_by_silence": (Rule(("parties",), kind="minutes_confirmed_by_silence"),
+                                   Rule(("secretariat",), channels=(IN_APP,), kind="minutes_confirmed_by_silence")),
     # follow-up
     "start_follow_up":    (Rule(("parties", "action_owners")),),
     "action_item_created": (Rule((ACTION_OWNER,), kind="action_assigned"),),
