@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "notify",
     "api",
     "workflows.partnership",
+    "workflows.accession",
     "portal",
 ]
 
