@@ -325,6 +325,7 @@ SPECTACULAR_SETTINGS = {
         "VoteDecisionEnum": "workflows.partnership.models.Vote.Choice",
         "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
         "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
+        "ApplicationKindEnum": "workflows.accession.models.Application.Kind",
     },
 }
 
