@@ -70,8 +70,9 @@ INSTALLED_APPS = [
     "workflows.sample",
     "notify",
     "api",
-    "workflows.partnership",
+    # before partnership: its `demo` command extends the partnership demo with the applicants
     "workflows.accession",
+    "workflows.partnership",
     "portal",
 ]
 
