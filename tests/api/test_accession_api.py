@@ -224,3 +224,29 @@ def test_bad_input_gets_clear_translated_errors_and_changes_nothing(partnership_
     assert member.get(f"{url}{ref}/").status_code == 404
     assert member.get(url).json()["count"] == 0
     assert client_for(partnership_world.auditor).get(f"{url}{ref}/").status_code == 200
+
+
+def test_the_secretariat_rejects_with_a_reason_and_the_name_is_free_again(partnership_world, client_for):
+    w = partnership_world
+    person = UserFactory(username="applicant")
+    me = client_for(person)
+    ref = post(me, "/api/v1/accessions/", APPLICATION).json()["reference"]
+    submit = {"accept_charter": True, "charter_version": current_version()}
+    assert post(me, f"/api/v1/accessions/{ref}/transitions/submit/", submit).status_code == 200
+    secretariat = client_for(w.secretariat)
+    assert post(secretariat, f"/api/v1/accessions/{ref}/transitions/reject/", {}).status_code == 400
+    rejected = post(secretariat, f"/api/v1/accessions/{ref}/transitions/reject/", {"reason": "Not registered."})
+    assert rejected.status_code == 200, rejected.content
+    assert rejected.json()["state"] == "rejected" and rejected.json()["decision_reason"] == "Not registered."
+    assert not Organization.objects.filter(name=APPLICATION["name"]).exists()
+    options = {option["name"]: option for option in me.get(f"/api/v1/accessions/{ref}/transitions/").json()}
+    assert not any(option["allowed"] for option in options.values())
+
+    # the organization may apply again; then its applicant withdraws
+    again = post(client_for(UserFactory(username="second-try")), "/api/v1/accessions/", APPLICATION)
+    assert again.status_code == 201, again.content
+    second = again.json()["reference"]
+    withdrawn = post(
+        client_for(UserFactory.create(username="second-try")), f"/api/v1/accessions/{second}/transitions/withdraw/"
+    )
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
