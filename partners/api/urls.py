@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
 urlpatterns = [
     path("charter/", views.CharterView.as_view(), name="charter"),
-    path(
-        "organizations/<int:pk>/charter-acceptance/",
+    re_path(
+        r"^organizations/(?P<pk>[0-9]{1,18})/charter-acceptance/$",
         views.CharterAcceptanceView.as_view(),
         name="organization-charter-acceptance",
     ),
