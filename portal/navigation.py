@@ -24,6 +24,7 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:follow_up", _("Follow-up"), "follow_up"),
     ("portal:dashboard", _("Dashboard"), "overseer"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
+    ("portal:charter", _("Charter"), "everyone"),
 ]
 
 

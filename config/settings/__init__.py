@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "workflows.sample",
     "notify",
     "api",
+    # before partnership: its `demo` command extends the partnership demo with the applicants
+    "workflows.accession",
     "workflows.partnership",
     "portal",
 ]
@@ -324,6 +326,7 @@ SPECTACULAR_SETTINGS = {
         "VoteDecisionEnum": "workflows.partnership.models.Vote.Choice",
         "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
         "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
+        "ApplicationKindEnum": "workflows.accession.models.Application.Kind",
     },
 }
 

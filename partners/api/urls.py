@@ -1,0 +1,16 @@
+"""Mounted under /api/v1/ by the api package (it includes every installed app's ``api.urls``)."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from . import views
+
+urlpatterns = [
+    path("charter/", views.CharterView.as_view(), name="charter"),
+    re_path(
+        r"^organizations/(?P<pk>[0-9]{1,18})/charter-acceptance/$",
+        views.CharterAcceptanceView.as_view(),
+        name="organization-charter-acceptance",
+    ),
+]

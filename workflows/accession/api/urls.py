@@ -1,0 +1,17 @@
+"""Mounted under /api/v1/ by the api package (it includes every installed app's ``api.urls``)."""
+
+from __future__ import annotations
+
+from django.urls import path, re_path
+
+from api.cases import REFERENCE_PATTERN
+
+from . import views
+
+urlpatterns = [
+    path("accessions/", views.ApplicationListView.as_view(), name="accessions"),
+    re_path(
+        rf"^accessions/(?P<reference>{REFERENCE_PATTERN})/$", views.ApplicationDetailView.as_view(), name="accession"
+    ),
+    *views.accessions_endpoints.urls(),
+]

@@ -1,0 +1,65 @@
+"""Rows each step of an application writes, in its transaction (run by the engine after the audit event)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.models import AuditEvent
+from partners.models import CharterAcceptance, Membership, Organization
+from partners.selectors import forget_user_access
+from partners.signals import charter_accepted
+
+
+def approved(flow: Any, event: AuditEvent) -> None:
+    """The organization becomes an active member, the applicant its coordinator, the charter accepted."""
+    application = flow.case
+    organization = Organization.objects.create(
+        side=application.side,
+        kind=application.kind,
+        name=application.name,
+        name_ar=application.name_ar,
+        registration_number=application.registration_number,
+        email=application.contact_email,
+        active=True,
+    )
+    organization.themes.set(application.themes.all())
+    Membership.objects.update_or_create(
+        user_id=application.applicant_id,
+        organization=organization,
+        defaults={"role": Membership.Role.COORDINATOR, "active": True},
+    )
+    if application.charter_version_id is not None:
+        CharterAcceptance.objects.get_or_create(
+            organization=organization,
+            version_id=application.charter_version_id,
+            defaults={"accepted_by_id": application.applicant_id, "accepted_at": event.occurred_at},
+        )
+    type(application).objects.filter(pk=application.pk).update(organization=organization)
+    application.organization = organization
+    forget_user_access(application.applicant)
+
+
+def _audit_acceptance(sender: Any, *, acceptance: CharterAcceptance, actor: Any, context: Any = None, **_: Any) -> None:
+    """A member's later acceptance of a new charter version goes on the chain of its approved application."""
+    import engine
+
+    from .models import Application
+
+    application = (
+        Application.objects.filter(organization_id=acceptance.organization_id, state="approved").order_by("-id").first()
+    )
+    if application is None:
+        return
+    engine.record(
+        application,
+        "charter_accepted",
+        actor=actor,
+        actor_role="coordinator",
+        data={"charter_version": acceptance.version.number, "organization": acceptance.organization_id},
+        context=context,
+        notify=False,
+    )
+
+
+def connect() -> None:
+    charter_accepted.connect(_audit_acceptance, dispatch_uid="accession.audit_charter_acceptance")

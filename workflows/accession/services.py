@@ -1,0 +1,51 @@
+"""The writers of membership applications: thin, named wrappers around the engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+import engine
+from engine.audit import RequestContext
+from engine.errors import InvalidInput, NotPermitted
+from engine.reasons import Reason
+from partners import charter
+from partners.selectors import user_access
+
+from . import selectors
+from .forms import ApplicationForm
+from .models import Application
+
+
+def application_create(*, actor: Any, data: dict[str, Any], context: RequestContext | None = None) -> Application:
+    """A signed-in person with no organization applies for theirs; a draft, numbered and audited."""
+    if user_access(actor).memberships:
+        raise NotPermitted(
+            reasons=[
+                Reason(
+                    "already_member",
+                    _("You already act for a member organization; ask its coordinator instead of applying."),
+                    article=charter.PARTICIPATION,
+                )
+            ]
+        )
+    form = ApplicationForm(data=data)
+    if not form.is_valid():
+        raise InvalidInput({name: [str(message) for message in messages] for name, messages in form.errors.items()})
+    fields = dict(form.cleaned_data)
+    themes = fields.pop("themes")
+    with transaction.atomic():
+        if selectors.pending_with_name(fields["name"], fields["name_ar"]).select_for_update().exists():
+            raise InvalidInput(
+                {"name": [str(_("An application for an organization of this name is already under way."))]}
+            )
+        if selectors.member_with_name(fields["name"], fields["name_ar"]).exists():
+            raise InvalidInput({"name": [str(_("An organization of this name is already a member of the platform."))]})
+        audit_data = {**fields, "themes": [theme.code for theme in themes]}
+        application = engine.create_case(
+            Application, actor=actor, context=context, data=audit_data, applicant=actor, **fields
+        )
+        application.themes.set(themes)
+    return application
