@@ -8,12 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test.utils import override_settings
 
 import engine
+from engine import outbox
+from engine.models import OutboxMessage
 from partners.models import CharterVersion
+from workflows.partnership.demo import _deliver as deliver_demo_history
 
 from . import services
 from .models import Application
@@ -69,7 +73,15 @@ def build_accession_demo(*, password: str, log: Log | None = None) -> bool:
     if secretariat is None or version is None:
         return False
     log("Membership applications")
-    with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
+    # As the partnership demo does: nothing is handed to a broker while building; afterwards the rows are
+    # delivered in-process to an in-memory mailbox and leftovers recorded as never sent (no real mail).
+    dispatch = outbox.dispatcher()
+    first_row = OutboxMessage.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    quiet = {**settings.ENGINE, "OUTBOX_DISPATCHER": None}
+    with (
+        override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", ENGINE=quiet),
+        transaction.atomic(),
+    ):
         people: dict[str, Any] = {}
         for username, first, last, _role in PEOPLE:
             person = users.create_user(
@@ -94,6 +106,11 @@ def build_accession_demo(*, password: str, log: Log | None = None) -> bool:
                     data={"message": "Please send your statutes and the list of your board members."},
                 )
             log(f"  {application.reference}: {application.state}")
+    pending = list(
+        OutboxMessage.objects.filter(pk__gt=first_row, status=OutboxMessage.Status.PENDING).values_list("pk", flat=True)
+    )
+    if pending:
+        deliver_demo_history(dispatch, pending)
     return True
 
 
