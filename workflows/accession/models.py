@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 from django.utils.translation import gettext_lazy as _
 
 from engine.models import Case
 from partners.models import CharterVersion, Organization, Side, Theme
+
+#: states of an application still under way: at most one per organization name (English or Arabic)
+PENDING_STATES = ("draft", "submitted", "info_requested")
 
 
 class Application(Case):
@@ -58,6 +63,15 @@ class Application(Case):
     class Meta:
         verbose_name = _("membership application")
         verbose_name_plural = _("membership applications")
+        constraints = [
+            # Two people applying at once for one organization: the database keeps only one under way.
+            models.UniqueConstraint(
+                Lower(Trim("name")), condition=Q(state__in=PENDING_STATES), name="accession_one_pending_per_name"
+            ),
+            models.UniqueConstraint(
+                Trim("name_ar"), condition=Q(state__in=PENDING_STATES), name="accession_one_pending_per_name_ar"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.name}"

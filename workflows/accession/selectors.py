@@ -9,9 +9,9 @@ from django.db.models import Q, QuerySet
 from partners.models import Organization
 from partners.selectors import user_access
 
-from .models import Application
+from .models import PENDING_STATES, Application
 
-PENDING = ("draft", "submitted", "info_requested")
+PENDING = PENDING_STATES
 
 
 def is_oversight(user: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 import engine
@@ -17,6 +17,8 @@ from partners.selectors import user_access
 from . import selectors
 from .forms import ApplicationForm
 from .models import Application
+
+PENDING_NAME_TAKEN = _("An application for an organization of this name is already under way.")
 
 
 def application_create(*, actor: Any, data: dict[str, Any], context: RequestContext | None = None) -> Application:
@@ -38,14 +40,17 @@ def application_create(*, actor: Any, data: dict[str, Any], context: RequestCont
     themes = fields.pop("themes")
     with transaction.atomic():
         if selectors.pending_with_name(fields["name"], fields["name_ar"]).select_for_update().exists():
-            raise InvalidInput(
-                {"name": [str(_("An application for an organization of this name is already under way."))]}
-            )
+            raise InvalidInput({"name": [str(PENDING_NAME_TAKEN)]})
         if selectors.member_with_name(fields["name"], fields["name_ar"]).exists():
             raise InvalidInput({"name": [str(_("An organization of this name is already a member of the platform."))]})
         audit_data = {**fields, "themes": [theme.code for theme in themes]}
-        application = engine.create_case(
-            Application, actor=actor, context=context, data=audit_data, applicant=actor, **fields
-        )
+        try:
+            # the check above reads committed rows only: a simultaneous application for the same name is
+            # stopped by the database's constraint (one application under way per name)
+            application = engine.create_case(
+                Application, actor=actor, context=context, data=audit_data, applicant=actor, **fields
+            )
+        except IntegrityError:
+            raise InvalidInput({"name": [str(PENDING_NAME_TAKEN)]}) from None
         application.themes.set(themes)
     return application
