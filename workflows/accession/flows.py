@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import State
 
-from engine.flows import EventSpec, Flow, transition
+from engine.flows import EventSpec, Flow, action, transition
 from engine.reasons import Reason
 from engine.registry import register
 from engine.roles import Role
@@ -91,7 +91,10 @@ class AccessionFlow(Flow):
         WITHDRAWN: _("Withdrawn"),
     }
     final_states = frozenset({APPROVED, REJECTED, WITHDRAWN})
-    events = (EventSpec("charter_accepted", _("Charter version accepted")),)
+    events = (
+        EventSpec("charter_accepted", _("Charter version accepted")),
+        EventSpec("document_added", _("Supporting document added")),
+    )
 
     @transition(
         state,
@@ -166,6 +169,14 @@ class AccessionFlow(Flow):
     )
     def withdraw(self) -> None:
         """The applicant gives up the application."""
+
+    @action(
+        source=[DRAFT, SUBMITTED, INFO_REQUESTED],
+        label=_("Supporting document added"),
+        roles=[applicant],
+    )
+    def document_added(self) -> None:
+        """A supporting document, checked by ``engine.uploads`` and stored by ``services.document_add``."""
 
     # Who sees the case, who hears about it
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Theme
@@ -53,3 +55,64 @@ class MessageForm(forms.Form):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=MAX_TEXT)
+
+
+# --- the portal's forms (people, not API clients) ---------------------------------------------------------
+
+
+class PortalApplicationForm(ApplicationForm):
+    """Apply in one page: the organization, the charter read and accepted, and an optional document."""
+
+    accept_charter = forms.BooleanField(
+        label=_("I have read the Partnership Charter and accept it on behalf of the organization"),
+        error_messages={"required": _("Accept the charter to apply: the platform's members all do.")},
+    )
+    charter_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    document = forms.FileField(
+        label=_("Supporting document"),
+        required=False,
+        help_text=_(
+            "Statutes, registration certificate or decree: PDF, Word, Excel, PNG, JPEG or text; at most 10 MB."
+        ),
+    )
+    document_description = forms.CharField(label=_("Description of the document"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].widget = forms.CheckboxSelectMultiple()
+        self.fields["themes"].choices = [(theme.code, theme.display_name) for theme in Theme.objects.all()]
+
+    def application_data(self) -> dict[str, Any]:
+        """The fields the application service reads, as submitted (it validates them again)."""
+        names = ApplicationForm.base_fields
+        data = {name: self.data.get(name, "") for name in names if name != "themes"}
+        data["themes"] = self.data.getlist("themes") if hasattr(self.data, "getlist") else self.data.get("themes", [])
+        return data
+
+
+class DocumentUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Supporting document"),
+        help_text=_(
+            "Statutes, registration certificate or decree: PDF, Word, Excel, PNG, JPEG or text; at most 10 MB."
+        ),
+    )
+    description = forms.CharField(label=_("Description of the document"), max_length=300, required=False)
+
+
+class SignUpForm(UserCreationForm):
+    """A person creates an account to apply for their organization; the account can do nothing else yet."""
+
+    first_name = forms.CharField(label=_("First name"), max_length=150)
+    last_name = forms.CharField(label=_("Last name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "first_name", "last_name", "email")
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip().lower()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(_("An account with this email already exists: sign in instead."))
+        return email

@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 import engine
 from engine.audit import RequestContext
 from engine.errors import InvalidInput, NotPermitted
 from engine.reasons import Reason
+from engine.uploads import UploadRefused, checked_upload
 from partners import charter
 from partners.selectors import user_access
 
 from . import selectors
 from .forms import ApplicationForm
-from .models import Application
+from .models import Application, ApplicationDocument
 
 PENDING_NAME_TAKEN = _("An application for an organization of this name is already under way.")
 
@@ -54,3 +56,37 @@ def application_create(*, actor: Any, data: dict[str, Any], context: RequestCont
             raise InvalidInput({"name": [str(PENDING_NAME_TAKEN)]}) from None
         application.themes.set(themes)
     return application
+
+
+def document_add(
+    *, application: Application, actor: Any, file: Any, description: str = "", context: RequestContext | None = None
+) -> ApplicationDocument:
+    """Store a checked supporting document on the application and audit it on the application's chain."""
+    engine.authorize(application, actor, "document_added")
+    try:
+        name, content_type, size, checksum = checked_upload(file)
+    except UploadRefused as refused:
+        raise InvalidInput({"file": [str(refused)]}) from None
+    with transaction.atomic():
+        engine.lock(application)
+        document = ApplicationDocument(
+            application=application,
+            name=name,
+            content_type=content_type,
+            size=size,
+            sha256=checksum,
+            description=(description or "").strip()[:300],
+            uploaded_by=actor,
+            uploaded_at=timezone.now(),
+        )
+        document.file.save(name, file, save=False)
+        document.save()
+        engine.record(
+            application,
+            "document_added",
+            actor=actor,
+            actor_role="applicant",
+            data={"document": document.pk, "name": name, "size": size, "sha256": checksum, "type": content_type},
+            context=context,
+        )
+    return document
