@@ -57,6 +57,10 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=MAX_TEXT)
 
 
+class OptionalMessageForm(forms.Form):
+    message = forms.CharField(label=_("message"), max_length=MAX_TEXT, required=False)
+
+
 # --- the portal's forms (people, not API clients) ---------------------------------------------------------
 
 
@@ -116,3 +120,22 @@ class SignUpForm(UserCreationForm):
         if get_user_model().objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(_("An account with this email already exists: sign in instead."))
         return email
+
+
+class SuccessorForm(forms.Form):
+    """The coordinator names who takes over: a person with an account on the platform."""
+
+    successor = forms.CharField(
+        label=_("New coordinator (user name or email)"),
+        max_length=254,
+        help_text=_("The person needs an account on the platform; they may create one with the sign-up form."),
+    )
+    message = forms.CharField(label=_("message"), max_length=MAX_TEXT, required=False)
+
+    def clean_successor(self) -> int:
+        value = self.cleaned_data["successor"].strip()
+        users = get_user_model().objects.filter(is_active=True)
+        person = users.filter(username=value).first() or users.filter(email__iexact=value).first()
+        if person is None:
+            raise forms.ValidationError(_("No active account has this user name or email."))
+        return int(person.pk)

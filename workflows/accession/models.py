@@ -109,3 +109,37 @@ class ApplicationDocument(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class MemberFile(Case):
+    """A member organization's file: its coordinator's handovers and its suspensions, each audited on it."""
+
+    REFERENCE_PREFIX = "MB"
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.PROTECT, related_name="member_file", verbose_name=_("organization")
+    )
+    successor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("proposed coordinator"),
+    )
+    handover_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("outgoing coordinator"),
+    )
+    status_reason = models.TextField(_("reason of the last suspension or reinstatement"), blank=True)
+
+    class Meta:
+        verbose_name = _("member file")
+        verbose_name_plural = _("member files")
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.organization}"

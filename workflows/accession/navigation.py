@@ -24,6 +24,20 @@ def _applicant_or_oversight(request: Any) -> bool:
     return not who.organization_ids or who.is_secretariat or who.is_auditor
 
 
+def _oversight(request: Any) -> bool:
+    from portal.access import viewer
+
+    return _signed_in(request) and (viewer(request).is_secretariat or viewer(request).is_auditor)
+
+
+def _member(request: Any) -> bool:
+    from portal.access import viewer
+
+    return _signed_in(request) and bool(viewer(request).organization_ids)
+
+
 def register() -> None:
+    navigation.register("accession:members", _("Members"), _oversight)
+    navigation.register("accession:my_organization", _("My organization"), _member)
     navigation.register("accession:applications", _("Membership"), _applicant_or_oversight)
     navigation.register("accession:sign_up", _("Join the platform"), lambda request: not _signed_in(request))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+from notify.messages import MESSAGES, Message
 from notify.routing import OWNER, Rule, register_routes
 
-from .models import Application
+from .models import Application, MemberFile
 
 # fmt: off
 ROUTES: dict[str, tuple[Rule, ...]] = {
@@ -20,5 +23,46 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
 # fmt: on
 
 
+# The words of the member file's notifications (the engine's table is keyed by kind; these are new kinds).
+MEMBER_MESSAGES: dict[str, Message] = {
+    "handover_proposed": Message(
+        _("New coordinator proposed"),
+        _("%(reference)s: a new coordinator is proposed"),
+        _("%(actor)s proposed a new coordinator for the organization. The secretariat confirms the handover."),
+    ),
+    "handover_confirmed": Message(
+        _("New coordinator confirmed"),
+        _("%(reference)s: the new coordinator is confirmed"),
+        _("The secretariat confirmed the organization's new coordinator."),
+    ),
+    "handover_withdrawn": Message(
+        _("Coordinator handover withdrawn"),
+        _("%(reference)s: the coordinator handover was withdrawn"),
+        _("%(actor)s withdrew the proposed coordinator handover."),
+    ),
+    "member_suspended": Message(
+        _("Membership suspended"),
+        _("%(reference)s: the organization's membership is suspended"),
+        _("The secretariat suspended the organization's membership: its requests cannot be submitted meanwhile."),
+    ),
+    "member_reinstated": Message(
+        _("Membership reinstated"),
+        _("%(reference)s: the organization's membership is reinstated"),
+        _("The secretariat reinstated the organization's membership."),
+    ),
+}
+
+MEMBER_ROUTES: dict[str, tuple[Rule, ...]] = {
+    "handover_proposed": (Rule(("secretariat", "successor")),),
+    "handover_confirmed": (Rule(("coordinators",)),),
+    "handover_withdrawn": (Rule(("coordinators", "secretariat")),),
+    "suspend": (Rule(("coordinators",), kind="member_suspended"),),
+    "reinstate": (Rule(("coordinators",), kind="member_reinstated"),),
+}
+
+
 def register() -> None:
     register_routes(Application.case_type(), ROUTES)
+    register_routes(MemberFile.case_type(), MEMBER_ROUTES)
+    for kind, message in MEMBER_MESSAGES.items():
+        MESSAGES.setdefault(kind, message)

@@ -14,18 +14,19 @@ from engine.errors import InvalidInput, NotPermitted
 from engine.reasons import Reason
 from engine.uploads import UploadRefused, checked_upload
 from partners import charter
+from partners.models import Membership, Organization
 from partners.selectors import user_access
 
 from . import selectors
 from .forms import ApplicationForm
-from .models import Application, ApplicationDocument
+from .models import Application, ApplicationDocument, MemberFile
 
 PENDING_NAME_TAKEN = _("An application for an organization of this name is already under way.")
 
 
 def application_create(*, actor: Any, data: dict[str, Any], context: RequestContext | None = None) -> Application:
     """A signed-in person with no organization applies for theirs; a draft, numbered and audited."""
-    if user_access(actor).memberships:
+    if user_access(actor).memberships or Membership.objects.filter(user_id=actor.pk, active=True).exists():
         raise NotPermitted(
             reasons=[
                 Reason(
@@ -90,3 +91,24 @@ def document_add(
             context=context,
         )
     return document
+
+
+def member_file_for(*, organization: Organization, actor: Any, context: RequestContext | None = None) -> MemberFile:
+    """The organization's member file, opened (numbered and audited) the first time someone acts on it.
+
+    Organizations that joined through an application have one from their approval; those imported or
+    created before the accession workflow get theirs here.
+    """
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=organization.pk).first()
+        existing = MemberFile.objects.filter(organization=organization).first()
+        if existing is not None:
+            return existing
+        return engine.create_case(
+            MemberFile,
+            actor=actor,
+            context=context,
+            data={"organization": organization.pk},
+            organization=organization,
+            state="active" if organization.active else "suspended",
+        )

@@ -23,13 +23,15 @@ from engine.audit import RequestContext
 from engine.errors import ConcurrentChange, EngineError, GuardFailed, InvalidInput, NotPermitted
 from engine.models import AuditEvent, SlaClock
 from engine.uploads import UploadRefused, checked_upload
+from partners.models import CharterAcceptance, Membership, Organization
 from partners.selectors import current_charter, user_access
+from partners.services import organization_accept_charter as accept_charter
 from portal import presenters
 
 from . import selectors, services
-from .flows import AccessionFlow
+from .flows import AccessionFlow, MembershipFlow
 from .forms import DocumentUploadForm, PortalApplicationForm, SignUpForm
-from .models import Application
+from .models import Application, MemberFile
 
 STATUS_FOR_ERROR = {InvalidInput: 400, NotPermitted: 403, GuardFailed: 409, ConcurrentChange: 409}
 #: units with a page of their own rather than a button (a document comes with its file)
@@ -46,6 +48,12 @@ def _apply_errors(form: Any, error: EngineError) -> None:
             target = name if name in form.fields else None
             for text in texts:
                 form.add_error(target, text)
+
+
+def _unit_data(request: HttpRequest, name: str) -> dict[str, Any]:
+    """The unit's fields as posted (its form's prefix removed): the engine validates them with the form."""
+    prefix = f"{name}-"
+    return {key[len(prefix) :]: request.POST.get(key) for key in request.POST if key.startswith(prefix)}
 
 
 def _load(request: HttpRequest, reference: str) -> Application:
@@ -260,7 +268,7 @@ def application_action(request: HttpRequest, reference: str, name: str) -> HttpR
     form = spec.form(request.POST, prefix=name) if spec.form else None
     if form is not None and not form.is_valid():
         return render(request, "accession/detail.html", _page(request, case, forms={name: form}), status=400)
-    data = dict(form.cleaned_data) if form is not None else {}
+    data = _unit_data(request, name)
     try:
         engine.run(
             case,
@@ -317,3 +325,157 @@ def document_download(request: HttpRequest, reference: str, pk: int) -> FileResp
     response = FileResponse(document.file.open("rb"), as_attachment=True, filename=document.name)
     response["Content-Type"] = document.content_type
     return response
+
+
+# --- members: the secretariat's list (status, charter accepted), a member's page ---------------------------
+
+
+def _member_file_or_blank(organization: Organization) -> MemberFile:
+    """The organization's member file, or an unsaved one to ask the flow what may be done before it opens."""
+    existing = MemberFile.objects.filter(organization=organization).select_related("successor").first()
+    if existing is not None:
+        return existing
+    return MemberFile(organization=organization, state="active" if organization.active else "suspended")
+
+
+def _visible_organization(request: HttpRequest, pk: int) -> Organization:
+    organization = Organization.objects.exclude(kind=Organization.Kind.SECRETARIAT).filter(pk=pk).first()
+    if organization is None:
+        raise Http404(_("No such organization, or it is not visible to you."))
+    member_file = _member_file_or_blank(organization)
+    if not engine.capabilities(member_file, request.user).can_view:
+        raise Http404(_("No such organization, or it is not visible to you."))
+    return organization
+
+
+@login_required
+@require_GET
+def members(request: HttpRequest) -> HttpResponse:
+    """Every organization with its status and whether it accepted the charter version in force."""
+    if not selectors.is_oversight(request.user):
+        raise Http404(_("No such page."))
+    version = current_charter()
+    only_missing = request.GET.get("not_accepted") == "1"
+    rows = selectors.members_with_acceptance(version)
+    for row in rows:
+        row["state_label"] = MembershipFlow.state_labels.get(row["file"].state) if row["file"] else None
+    missing = [row for row in rows if row["organization"].active and not row["accepted"]]
+    if only_missing:
+        rows = missing
+    return render(
+        request,
+        "accession/members.html",
+        {
+            "page_title": _("Members"),
+            "rows": rows,
+            "version": version,
+            "only_missing": only_missing,
+            "missing_count": len(missing),
+        },
+    )
+
+
+@login_required
+@require_GET
+def my_organization(request: HttpRequest) -> HttpResponse:
+    memberships = user_access(request.user).memberships
+    if not memberships:
+        return redirect("accession:applications")
+    return redirect("accession:member", pk=memberships[0].organization_id)
+
+
+def _member_page(request: HttpRequest, organization: Organization, **extra: Any) -> dict[str, Any]:
+    member_file = _member_file_or_blank(organization)
+    caps = engine.capabilities(member_file, request.user)
+    forms_by_name = extra.pop("forms", {})
+    units = []
+    for option in caps.transitions:
+        if presenters.platform_only(option.spec) or any(r.code == "not_permitted" for r in option.reasons):
+            continue
+        form_class = option.spec.form
+        form = forms_by_name.get(option.name) or (form_class(prefix=option.name) if form_class else None)
+        units.append({"option": option, "form": form, "primary": option.name == "handover_confirmed"})
+    history = []
+    if member_file.pk:
+        events = AuditEvent.objects.filter(case_type=member_file.case_type(), case_id=member_file.pk)
+        history = presenters.timeline(
+            member_file, list(events.select_related("actor").order_by("-seq")), capabilities=caps
+        )
+    version = current_charter()
+    context = {
+        "page_title": organization.display_name,
+        "organization": organization,
+        "member_file": member_file,
+        "state_label": MembershipFlow.state_labels.get(member_file.state, member_file.state),
+        "units": units,
+        "timeline": history,
+        "version": version,
+        "accepted": version is not None
+        and CharterAcceptance.objects.filter(organization=organization, version=version).exists(),
+        "coordinators": list(
+            Membership.objects.filter(organization=organization, role=Membership.Role.COORDINATOR, active=True)
+            .select_related("user")
+            .order_by("user__username")
+        ),
+        "may_accept": organization.pk in user_access(request.user).coordinated_ids,
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    organization = _visible_organization(request, pk)
+    return render(request, "accession/member.html", _member_page(request, organization))
+
+
+@login_required
+@require_POST
+def member_action(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+    """Run one unit of the member's file; the file is opened (and audited) the first time."""
+    organization = _visible_organization(request, pk)
+    spec = MembershipFlow.specs().get(name)
+    if spec is None:
+        raise Http404(_("No such step."))
+    form = spec.form(request.POST, prefix=name) if spec.form else None
+    if form is not None and not form.is_valid():
+        page = _member_page(request, organization, forms={name: form})
+        return render(request, "accession/member.html", page, status=400)
+    context = RequestContext.from_request(request)
+    try:
+        with transaction.atomic():
+            # who and when, asked before the file is opened: nothing is written for a step one may not take
+            engine.authorize(_member_file_or_blank(organization), request.user, name)
+            member_file = services.member_file_for(organization=organization, actor=request.user, context=context)
+            engine.run(member_file, name, actor=request.user, data=_unit_data(request, name), context=context)
+    except EngineError as error:
+        if form is not None:
+            _apply_errors(form, error)
+        page = _member_page(request, organization, forms={name: form} if form is not None else {}, error=error)
+        return render(request, "accession/member.html", page, status=_status(error))
+    messages.success(request, _("Done: %(step)s.") % {"step": spec.label})
+    return redirect("accession:member", pk=organization.pk)
+
+
+@login_required
+@require_POST
+def member_accept_charter(request: HttpRequest, pk: int) -> HttpResponse:
+    """The coordinator accepts the charter version in force for the organization (audited on its application)."""
+    organization = _visible_organization(request, pk)
+    try:
+        version = int(request.POST.get("charter_version") or 0)
+        accept_charter(
+            organization=organization,
+            actor=request.user,
+            charter_version=version or None,
+            context=RequestContext.from_request(request),
+        )
+    except (EngineError, ValueError) as error:
+        failure = (
+            error if isinstance(error, EngineError) else InvalidInput({"charter_version": [str(_("Invalid version."))]})
+        )
+        page = _member_page(request, organization, error=failure)
+        return render(request, "accession/member.html", page, status=_status(failure))
+    messages.success(request, _("The organization accepted the charter version in force."))
+    return redirect("accession:member", pk=organization.pk)
