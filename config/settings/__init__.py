@@ -266,6 +266,7 @@ CELERY_BEAT_SCHEDULE = {
     "notify-sweep": {"task": "notify.tasks.sweep_outbox", "schedule": 60.0},
     "notify-digests": {"task": "notify.tasks.send_due_digests", "schedule": 3600.0},
     "notify-reminders": {"task": "notify.tasks.scan_reminders", "schedule": 900.0},
+    "accession-charter-reminders": {"task": "workflows.accession.tasks.charter_reminders_task", "schedule": 3600.0},
     # GET /api/v1/audit/verify/ answers from the newest stored run.
     "audit-verify": {"task": "engine.tasks.audit_verify_task", "schedule": 3600.0},
 }

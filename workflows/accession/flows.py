@@ -266,6 +266,7 @@ class MembershipFlow(Flow):
         SUSPENDED: _("Suspended"),
     }
     final_states = frozenset()
+    events = (EventSpec("charter_reminder", _("Reminder to accept the charter in force")),)
 
     @transition(
         state,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from notify.messages import MESSAGES, Message
-from notify.routing import OWNER, Rule, register_routes
+from notify.routing import OWNER, RECIPIENTS, Rule, register_routes
 
 from .models import Application, MemberFile
 
@@ -25,6 +25,14 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
 
 # The words of the member file's notifications (the engine's table is keyed by kind; these are new kinds).
 MEMBER_MESSAGES: dict[str, Message] = {
+    "charter_reminder": Message(
+        _("Charter to accept again"),
+        _("%(reference)s: accept the new version of the Partnership Charter"),
+        _(
+            "A new version of the Partnership Charter is in force and your organization has not accepted it yet: "
+            "its requests cannot be submitted until a coordinator accepts it from the organization's page."
+        ),
+    ),
     "handover_proposed": Message(
         _("New coordinator proposed"),
         _("%(reference)s: a new coordinator is proposed"),
@@ -56,6 +64,7 @@ MEMBER_ROUTES: dict[str, tuple[Rule, ...]] = {
     "handover_proposed": (Rule(("secretariat", "successor")),),
     "handover_confirmed": (Rule(("coordinators",)),),
     "handover_withdrawn": (Rule(("coordinators", "secretariat")),),
+    "charter_reminder": (Rule((RECIPIENTS,)),),
     "suspend": (Rule(("coordinators",), kind="member_suspended"),),
     "reinstate": (Rule(("coordinators",), kind="member_reinstated"),),
 }
