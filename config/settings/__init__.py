@@ -70,7 +70,6 @@ INSTALLED_APPS = [
     "workflows.sample",
     "notify",
     "api",
-    # before partnership: its `demo` command extends the partnership demo with the applicants
     "workflows.accession",
     "workflows.partnership",
     "portal",
