@@ -1,4 +1,4 @@
-"""Joining the platform in Arabic, clicked through: sign up, apply, answer the secretariat, get approved, submit."""
+"""Joining the platform in Arabic, clicked through: sign up, apply, answer, get approved, submit a request accepted."""
 
 from __future__ import annotations
 
@@ -135,4 +135,16 @@ def test_apply_answer_get_approved_then_submit_a_dialogue_request_in_arabic(acto
     page.wait_for_selector(f"#request-state:text-is('{submitted}')")
     request.refresh_from_db()
     assert request.state == "submitted"
+
+    # --- and the secretariat accepts it for the committee ---
+    page = secretariat.open("portal:request_detail", reference=request.reference)
+    page.click('#request-body a[data-action="accept"]')
+    form = page.locator("#action-form-accept form")
+    form.wait_for()
+    form.locator("button[type=submit]").click()
+    with translation.override(LANGUAGE):
+        in_committee = str(RequestFlow.state_labels["in_committee"])
+    page.wait_for_selector(f"#request-state:text-is('{in_committee}')")
+    request.refresh_from_db()
+    assert request.state == "in_committee"
     assert verify_all().ok

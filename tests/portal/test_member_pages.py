@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from engine.models import AuditEvent
 from partners.models import CharterAcceptance, CharterArticle, CharterVersion, Membership
 from tests.factories import UserFactory
 from tests.portal.conftest import url
@@ -96,6 +97,9 @@ def test_the_dashboard_lists_members_that_have_not_accepted_the_new_version(clie
     accepted = client.post(url("accession:member_accept_charter", "ar", pk=w.cso.pk), {"charter_version": new.number})
     assert accepted.status_code == 302
     assert CharterAcceptance.objects.filter(organization=w.cso, version=new).exists()
+    # audited on the organization's member file (it joined before the accession workflow: no application)
+    event = AuditEvent.objects.filter(case_type="accession.memberfile", action="charter_accepted").get()
+    assert event.data["charter_version"] == new.number and event.actor_id == w.cso_coordinator.pk
     client.force_login(w.secretariat)
     page = client.get(url("accession:members", "ar") + "?not_accepted=1").content.decode()
     assert f'data-organization="{w.cso.pk}"' not in page and f'data-organization="{w.ministry.pk}"' in page

@@ -51,7 +51,7 @@ def approved(flow: Any, event: AuditEvent) -> None:
 
 
 def _audit_acceptance(sender: Any, *, acceptance: CharterAcceptance, actor: Any, context: Any = None, **_: Any) -> None:
-    """A member's later acceptance of a new charter version goes on the chain of its approved application."""
+    """A member's later acceptance of a charter version goes on the chain of its approved application (else its member file)."""
     import engine
 
     from .models import Application
@@ -60,7 +60,10 @@ def _audit_acceptance(sender: Any, *, acceptance: CharterAcceptance, actor: Any,
         Application.objects.filter(organization_id=acceptance.organization_id, state="approved").order_by("-id").first()
     )
     if application is None:
-        return
+        # a member that joined before the accession workflow: the acceptance goes on its member file
+        from .services import member_file_for
+
+        application = member_file_for(organization=acceptance.organization, actor=actor, context=context)
     engine.record(
         application,
         "charter_accepted",

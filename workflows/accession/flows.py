@@ -266,7 +266,10 @@ class MembershipFlow(Flow):
         SUSPENDED: _("Suspended"),
     }
     final_states = frozenset()
-    events = (EventSpec("charter_reminder", _("Reminder to accept the charter in force")),)
+    events = (
+        EventSpec("charter_reminder", _("Reminder to accept the charter in force")),
+        EventSpec("charter_accepted", _("Charter version accepted")),
+    )
 
     @transition(
         state,
