@@ -116,6 +116,11 @@ def test_apply_vet_answer_approve_through_the_pages_in_arabic(client, partnershi
     application.refresh_from_db()
     assert application.state == "info_requested"
 
+    # the applicant's page says whose turn it is, in Arabic (the secretariat's clock paused)
+    client.force_login(rana)
+    turn = client.get(url("accession:detail", "ar", reference=application.reference)).content.decode()
+    assert "(مقدّم الطلب)" in turn and "متوقفة مؤقتاً" in turn
+
     # a stranger cannot see the application at all
     client.force_login(UserFactory(username="stranger"))
     assert client.get(url("accession:detail", "ar", reference=application.reference)).status_code == 404

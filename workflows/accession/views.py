@@ -154,15 +154,23 @@ def apply(request: HttpRequest) -> HttpResponse:
 # --- lists ------------------------------------------------------------------------------------------------
 
 
+#: clock owners of this workflow the portal does not name itself
+OWNER_LABELS = {"applicant": _("Applicant")}
+
+
+def _owner(owner: str) -> str:
+    return str(OWNER_LABELS[owner]) if owner in OWNER_LABELS else presenters.owner_label(owner)
+
+
 def _time_left(clock: SlaClock | None, now: Any) -> dict[str, Any] | None:
     if clock is None:
         return None
     if clock.paused_at is not None:
-        return {"paused": True, "owner": presenters.owner_label(clock.owner), "status": "paused"}
+        return {"paused": True, "owner": _owner(clock.owner), "status": "paused"}
     seconds = (clock.due_at - now).total_seconds() if clock.due_at else None
     return {
         "paused": False,
-        "owner": presenters.owner_label(clock.owner),
+        "owner": _owner(clock.owner),
         "due_at": clock.due_at,
         "days": int(seconds // 86400) if seconds is not None else None,
         "overdue": seconds is not None and seconds < 0,
