@@ -185,6 +185,10 @@ AUTHENTICATION_BACKENDS = [
 # and per-username rates. `manage.py axes_reset` / `axes_reset_username NAME` unlock (README).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+# Public sign-ups per client address (workflows.accession); "none" turns the limit off.
+SIGN_UP_RATE = (
+    None if os.environ.get("SIGN_UP_RATE", "").lower() == "none" else os.environ.get("SIGN_UP_RATE", "10/hour")
+)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "engine.client_ip.client_ip"

@@ -58,6 +58,48 @@ def test_sign_up_creates_a_user_with_no_organization_who_lands_on_the_applicatio
     assert not Membership.objects.filter(user__username="rana").exists()
 
 
+def test_sign_ups_from_one_address_are_limited_with_a_translated_answer(client, partnership_world, settings):
+    from django.core.cache import cache
+
+    from workflows.accession.views import SignUpThrottle
+
+    settings.SIGN_UP_RATE = "2/hour"
+    key = SignUpThrottle().cache_format % {"scope": "sign_up", "ident": "127.0.0.1"}
+    cache.delete(key)
+    users = UserFactory._meta.model.objects
+    try:
+        for n in (1, 2):
+            body = {
+                "username": f"person-{n}",
+                "first_name": "Rana",
+                "last_name": "Khoury",
+                "email": f"p{n}@example.org",
+            }
+            done = client.post(
+                url("accession:sign_up", "en"), {**body, "password1": "A-long-pass-9", "password2": "A-long-pass-9"}
+            )
+            assert done.status_code == 302, done.content
+            client.logout()
+        before = users.count()
+        body = {"username": "person-3", "first_name": "رنا", "last_name": "خوري", "email": "p3@example.org"}
+        refused = client.post(
+            url("accession:sign_up", "ar"), {**body, "password1": "A-long-pass-9", "password2": "A-long-pass-9"}
+        )
+        assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+        assert "حسابات كثيرة" in refused.content.decode()
+        assert users.count() == before and not users.filter(username="person-3").exists()
+        # another address is not held back by this one
+        other = client.post(
+            url("accession:sign_up", "en"),
+            {**body, "password1": "A-long-pass-9", "password2": "A-long-pass-9"},
+            REMOTE_ADDR="192.0.2.7",
+        )
+        assert other.status_code == 302
+    finally:
+        cache.delete(key)
+        cache.delete(SignUpThrottle().cache_format % {"scope": "sign_up", "ident": "192.0.2.7"})
+
+
 def test_bad_application_shows_translated_errors_and_creates_nothing(client, partnership_world):
     client.force_login(UserFactory(username="rana"))
     without_charter = form_data()

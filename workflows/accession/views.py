@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -17,9 +18,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.throttling import SimpleRateThrottle
 
 import engine
 from engine.audit import RequestContext
+from engine.client_ip import client_ip
 from engine.errors import ConcurrentChange, EngineError, GuardFailed, InvalidInput, NotPermitted
 from engine.models import AuditEvent, SlaClock
 from engine.uploads import UploadRefused, checked_upload
@@ -70,12 +73,48 @@ def _load(request: HttpRequest, reference: str) -> Application:
 # --- signing up and applying ------------------------------------------------------------------------------
 
 
+class SignUpThrottle(SimpleRateThrottle):
+    """Sign-up attempts per client address (``settings.SIGN_UP_RATE``, e.g. ``"10/hour"``; None: no limit).
+
+    DRF's throttle (the one the API's sign-in uses) on the portal form: the same cache, the same client
+    address as the audit trail and the login lockout (``engine.client_ip``).
+    """
+
+    scope = "sign_up"
+
+    def get_rate(self) -> str | None:
+        return getattr(settings, "SIGN_UP_RATE", "10/hour")
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return self.cache_format % {"scope": self.scope, "ident": client_ip(request) or ""}
+
+
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     """A person without an account creates one to apply; it acts for no organization until approved."""
     if request.user.is_authenticated:
         return redirect("accession:apply")
     form = SignUpForm(request.POST or None)
+    if request.method == "POST":
+        throttle = SignUpThrottle()
+        if not throttle.allow_request(request, None):
+            wait = max(1, int(throttle.wait() or 60))
+            form = SignUpForm(None)
+            form.full_clean()  # an unbound form: no field errors, an empty place for the page's own
+            form.cleaned_data = {}
+            form.add_error(
+                None,
+                _("Too many accounts were requested from this address. Wait %(minutes)s minute(s) and try again.")
+                % {"minutes": -(-wait // 60)},
+            )
+            response = render(
+                request,
+                "accession/sign_up.html",
+                {"page_title": _("Create an account to apply"), "form": form},
+                status=429,
+            )
+            response["Retry-After"] = str(wait)
+            return response
     if request.method == "POST" and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
