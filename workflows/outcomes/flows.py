@@ -117,28 +117,6 @@ def public_summary_chosen(flow: OutcomeFlow) -> Reason | None:
     return None
 
 
-def note_explains_verdict(flow: OutcomeFlow) -> Reason | None:
-    data = flow.data or {}
-    if (
-        data.get("verdict") in (HarvestedOutcome.Verdict.QUALIFIED, HarvestedOutcome.Verdict.DISPUTED)
-        and not str(data.get("note") or "").strip()
-    ):
-        return Reason("note_required", _("Say what qualifies or disputes the outcome."))
-    return None
-
-
-def progress_consistent(flow: RecommendationFlow) -> Reason | None:
-    data = flow.data or {}
-    status, progress = data.get("status"), data.get("progress")
-    if status is None or progress is None:
-        return None
-    if status == IMPLEMENTED and progress != 100:
-        return Reason("progress_inconsistent", _("An implemented recommendation is 100% done."))
-    if status == NOT_STARTED and progress != 0:
-        return Reason("progress_inconsistent", _("A recommendation not started has no progress yet."))
-    return None
-
-
 def action_of_same_request(flow: RecommendationFlow) -> Reason | None:
     item = (flow.data or {}).get("action_item")
     if item is not None and item.request_id != flow.case.request_id:
@@ -185,7 +163,6 @@ class OutcomeFlow(Flow):
         ),
         label=_("Substantiate"),
         roles=[substantiator],
-        guards=[note_explains_verdict],
         form=forms.SubstantiateForm,
         description=_("Confirm, confirm with a qualification, or dispute the outcome."),
     )
@@ -292,7 +269,6 @@ class RecommendationFlow(Flow):
         target=chosen_target(lambda flow, status="", **_: status if status in STATUSES else IN_PROGRESS, *STATUSES),
         label=_("Report progress"),
         roles=[owner_coordinator, secretariat],
-        guards=[progress_consistent],
         form=forms.ProgressForm,
         on_success=effects.progress_written,
         description=_("A dated note with the status and the share done (0–100%)."),

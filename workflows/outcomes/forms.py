@@ -37,7 +37,9 @@ class HarvestForm(forms.Form):
     contribution = forms.CharField(
         label=_("contribution of the dialogue"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3})
     )
-    evidence_links = TextListField(label=_("evidence links (one per line)"), required=False)
+    evidence_links = TextListField(
+        label=_("evidence links (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     change_type = forms.ChoiceField(label=_("type of change"), choices=HarvestedOutcome.ChangeType.choices)
     theme = forms.ModelChoiceField(label=_("theme"), queryset=Theme.objects.all(), to_field_name="code")
     requests = forms.ModelMultipleChoiceField(
@@ -113,6 +115,14 @@ class SubstantiateForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        verdict = cleaned.get("verdict")
+        if verdict in (HarvestedOutcome.Verdict.QUALIFIED, HarvestedOutcome.Verdict.DISPUTED):
+            if not str(cleaned.get("note") or "").strip():
+                self.add_error("note", _("Say what qualifies or disputes the outcome."))
+        return cleaned
+
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
@@ -135,6 +145,15 @@ class ProgressForm(forms.Form):
     )
     progress = forms.IntegerField(label=_("progress (%)"), min_value=0, max_value=100)
     note = forms.CharField(label=_("note"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        status, progress = cleaned.get("status"), cleaned.get("progress")
+        if status == "implemented" and progress is not None and progress != 100:
+            self.add_error("progress", _("An implemented recommendation is 100% done."))
+        if status == "not_started" and progress:
+            self.add_error("progress", _("A recommendation not started has no progress yet."))
+        return cleaned
 
 
 class OwnerForm(forms.Form):

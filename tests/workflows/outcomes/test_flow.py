@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.errors import GuardFailed, InvalidInput, NotPermitted
+from engine.errors import InvalidInput, NotPermitted
 from engine.models import AuditEvent, SlaClock
 from tests.factories import MembershipFactory, UserFactory
 from workflows.outcomes import selectors, services
@@ -47,9 +47,9 @@ def test_disputed_outcome_never_published(partnership_world, dialogue, substanti
     world = partnership_world
     outcome = harvest(world, dialogue)
     engine.run(outcome, "submit", actor=world.cso_coordinator)
-    with pytest.raises(GuardFailed) as refused:
+    with pytest.raises(InvalidInput) as refused:
         engine.run(outcome, "substantiate", actor=substantiator, data={"verdict": "disputed"})
-    assert refused.value.reasons[0].code == "note_required"
+    assert "note" in refused.value.errors
     engine.run(outcome, "substantiate", actor=substantiator, data={"verdict": "disputed", "note": "No such memo."})
     assert outcome.state == "disputed"
     assert not engine.capabilities(outcome, world.secretariat).can("publish")
@@ -141,7 +141,7 @@ def test_recommendations_tracked_from_the_documented_outcome(partnership_world, 
     )
     item.refresh_from_db()
     assert (item.state, item.progress) == ("in_progress", 40)
-    with pytest.raises(GuardFailed):
+    with pytest.raises(InvalidInput):
         engine.run(
             item,
             "progress_reported",
