@@ -70,10 +70,11 @@ INSTALLED_APPS = [
     "workflows.sample",
     "notify",
     "api",
+    # first: its `demo` command extends accession's, which extends the partnership demo
+    "workflows.outcomes",
     # before partnership: its `demo` command extends the partnership demo with the applicants
     "workflows.accession",
     "workflows.partnership",
-    "workflows.outcomes",
     "portal",
 ]
 
