@@ -66,7 +66,16 @@ def outcome_harvest(*, actor: Any, data: dict[str, Any], context: RequestContext
         )
         outcome.requests.set(requests)
         outcome.recommendations.set(recommendations)
+        _note_links(outcome, recommendations, actor=actor, context=context)
     return outcome
+
+
+def _note_links(outcome: HarvestedOutcome, recommendations: Any, *, actor: Any, context: RequestContext | None) -> None:
+    """Each recommendation's own chain records the outcome that shows its effect."""
+    for item in recommendations:
+        engine.record(
+            item, "outcome_linked", actor=actor, data={"outcome": outcome.reference}, context=context, notify=False
+        )
 
 
 def outcome_update(
@@ -91,9 +100,12 @@ def outcome_update(
             changed["requests"] = new_requests
             locked.requests.set(requests)
         new_recommendations = sorted(r.reference for r in recommendations)
-        if sorted(locked.recommendations.values_list("reference", flat=True)) != new_recommendations:
+        old_recommendations = set(locked.recommendations.values_list("reference", flat=True))
+        if sorted(old_recommendations) != new_recommendations:
             changed["recommendations"] = new_recommendations
             locked.recommendations.set(recommendations)
+            added = [r for r in recommendations if r.reference not in old_recommendations]
+            _note_links(locked, added, actor=actor, context=context)
         if changed:
             locked.updated_at = timezone.now()
             locked.save()

@@ -180,3 +180,12 @@ def test_backfill_command_is_idempotent(partnership_world, dialogue):
     call_command("track_recommendations", stdout=open("/dev/null", "w"))
     call_command("track_recommendations", stdout=open("/dev/null", "w"))
     assert Recommendation.objects.filter(request=dialogue).count() == 2
+
+
+def test_linking_a_recommendation_is_on_its_chain(partnership_world, dialogue):
+    world = partnership_world
+    item = Recommendation.objects.filter(request=dialogue).order_by("position").first()
+    outcome = harvest(world, dialogue, recommendations=[item.reference])
+    assert list(outcome.recommendations.all()) == [item]
+    event = AuditEvent.objects.get(case_type=item.case_type(), case_id=item.pk, action="outcome_linked")
+    assert event.data == {"outcome": outcome.reference}
