@@ -329,6 +329,7 @@ SPECTACULAR_SETTINGS = {
         "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
         "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
         "ApplicationKindEnum": "workflows.accession.models.Application.Kind",
+        "SideEnum": "partners.models.Side",
     },
 }
 

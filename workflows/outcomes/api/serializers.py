@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from api.inputs import StrictCharField, StrictChoiceField, StrictDateField
+from partners.models import Side
 
 from ..flows import OutcomeFlow, RecommendationFlow
 from ..models import Evidence, HarvestedOutcome, ProgressNote, Recommendation
@@ -130,7 +131,7 @@ class RecommendationSerializer(serializers.ModelSerializer):
 class HarvestInputSerializer(serializers.Serializer):
     title = StrictCharField(max_length=200)
     social_actor = StrictCharField(max_length=300, help_text="Who changed: one social actor.")
-    actor_side = StrictChoiceField(choices=[("public", "public"), ("civil", "civil")])
+    actor_side = StrictChoiceField(choices=Side.choices)
     change = StrictCharField(help_text="What changed.")
     changed_on = StrictDateField(help_text="When it changed (not in the future).")
     place = StrictCharField(max_length=200, help_text="Where it changed.")
