@@ -117,6 +117,20 @@ def public_summary_chosen(flow: OutcomeFlow) -> Reason | None:
     return None
 
 
+def restricted_dialogues_stay_restricted(flow: OutcomeFlow) -> Reason | None:
+    """What a restricted dialogue produced is published only by a public summary."""
+    case = flow.case
+    if case.visibility == HarvestedOutcome.Visibility.RESTRICTED:
+        return None
+    if case.requests.filter(outcome__visibility="restricted").exists():
+        return Reason(
+            "restricted_dialogue",
+            _("A dialogue this outcome comes from has a restricted outcome: the outcome must be restricted too."),
+            article=charter.ACCESS_TO_INFORMATION,
+        )
+    return None
+
+
 def action_of_same_request(flow: RecommendationFlow) -> Reason | None:
     item = (flow.data or {}).get("action_item")
     if item is not None and item.request_id != flow.case.request_id:
@@ -179,7 +193,7 @@ class OutcomeFlow(Flow):
         target=PUBLISHED,
         label=_("Publish"),
         roles=[secretariat],
-        guards=[public_summary_chosen],
+        guards=[public_summary_chosen, restricted_dialogues_stay_restricted],
     )
     def publish(self) -> None:
         """Public outcomes appear in full on the transparency portal, restricted ones by their public summary."""

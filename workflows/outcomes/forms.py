@@ -99,11 +99,21 @@ class HarvestForm(forms.Form):
             if isinstance(cleaned.get(name), str):
                 cleaned[name] = cleaned[name].strip()
         restricted = cleaned.get("visibility") == HarvestedOutcome.Visibility.RESTRICTED
+        if not restricted and any(_restricted_dialogue(request) for request in cleaned.get("requests") or []):
+            self.add_error(
+                "visibility",
+                _("A dialogue this outcome comes from has a restricted outcome: the outcome must be restricted too."),
+            )
         if restricted and not (cleaned.get("public_summary") or cleaned.get("public_summary_ar")):
             self.add_error(
                 "public_summary", _("A restricted outcome needs a public summary: what may be said about it publicly.")
             )
         return cleaned
+
+
+def _restricted_dialogue(request: DialogueRequest) -> bool:
+    outcome = getattr(request, "outcome", None) if hasattr(request, "outcome") else None
+    return outcome is not None and outcome.visibility == "restricted"
 
 
 class SubstantiateForm(forms.Form):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import engine
-from engine.errors import InvalidInput, NotPermitted
+from engine.errors import GuardFailed, InvalidInput, NotPermitted
 from engine.models import AuditEvent, SlaClock
 from tests.factories import MembershipFactory, UserFactory
 from workflows.outcomes import selectors, services
@@ -189,3 +189,20 @@ def test_linking_a_recommendation_is_on_its_chain(partnership_world, dialogue):
     assert list(outcome.recommendations.all()) == [item]
     event = AuditEvent.objects.get(case_type=item.case_type(), case_id=item.pk, action="outcome_linked")
     assert event.data == {"outcome": outcome.reference}
+
+
+def test_an_outcome_of_a_restricted_dialogue_is_restricted(partnership_world, dialogue, substantiator):
+    world = partnership_world
+    dialogue.outcome.visibility = "restricted"
+    dialogue.outcome.save(update_fields=["visibility"])
+    with pytest.raises(InvalidInput) as refused:
+        harvest(world, dialogue)
+    assert "visibility" in refused.value.errors
+    outcome = harvest(world, dialogue, visibility="restricted", public_summary="A unit changed a practice.")
+    engine.run(outcome, "submit", actor=world.cso_coordinator)
+    engine.run(outcome, "substantiate", actor=substantiator, data={"verdict": "confirmed"})
+    HarvestedOutcome.objects.filter(pk=outcome.pk).update(visibility="public")  # even if it were changed behind
+    outcome.refresh_from_db()
+    with pytest.raises(GuardFailed) as refused:
+        engine.run(outcome, "publish", actor=world.secretariat)
+    assert refused.value.reasons[0].code == "restricted_dialogue"
