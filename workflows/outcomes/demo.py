@@ -152,8 +152,13 @@ def build_outcomes_demo(*, password: str, log: Log | None = None) -> bool:
         for request in requests:  # outcomes documented before the register existed
             if hasattr(request, "outcome"):
                 track_recommendations(request.outcome)
+        # an outcome of a dialogue whose own outcome is restricted can only be restricted itself
+        open_requests = [r for r in requests if getattr(r, "outcome", None) and r.outcome.visibility == "public"]
         for index, (state, title, change_type, side, visibility, verdict, note) in enumerate(OUTCOMES):
-            request = requests[index % len(requests)]
+            pool = open_requests if visibility == "public" and open_requests else requests
+            request = pool[index % len(pool)]
+            if request not in open_requests:
+                visibility = "restricted"
             harvester = _harvester(request, secretariat)
             outcome = services.outcome_harvest(
                 actor=harvester, data=_data(request, index, title, change_type, side, visibility)

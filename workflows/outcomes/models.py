@@ -82,6 +82,12 @@ class Recommendation(Case):
     def display_text(self) -> str:
         return _localized(self.text, self.text_ar)
 
+    @property
+    def title(self) -> str:
+        """A short name for notifications and lists."""
+        text = self.display_text
+        return text if len(text) <= 120 else text[:119] + "…"
+
 
 class ProgressNote(models.Model):
     """A dated progress report on a recommendation (the history of its status and percentage)."""

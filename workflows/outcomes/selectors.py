@@ -135,3 +135,22 @@ def public_progress_notes() -> QuerySet[ProgressNote]:
         .select_related("recommendation")
         .order_by("at", "id")
     )
+
+
+# --- for reports (programme report, per-request dialogue report) -------------------------------------
+
+
+def recommendations_of_request(request: DialogueRequest) -> QuerySet[Recommendation]:
+    """A dialogue's tracked recommendations in their order, with owner and progress history (not filtered:
+    the caller decides from the request's own visibility)."""
+    return _recommendations().filter(request=request).order_by("position", "id")
+
+
+def published_outcomes_of_request(request: DialogueRequest) -> QuerySet[HarvestedOutcome]:
+    """Published harvested outcomes linked to ``request`` (restricted ones may only show their public summary)."""
+    return published_outcomes().filter(requests=request)
+
+
+def published_outcomes_between(start: Any, end: Any) -> QuerySet[HarvestedOutcome]:
+    """Outcomes published in [start, end) (datetimes), for a programme report's period."""
+    return published_outcomes().filter(published_at__gte=start, published_at__lt=end)
