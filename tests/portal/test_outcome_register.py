@@ -163,3 +163,34 @@ def test_register_in_arabic(client, partnership_world, dialogue, substantiator):
     _published(partnership_world, dialogue, substantiator)
     page = client.get("/ar/transparency/results/").content.decode()
     assert 'dir="rtl"' in page and "البيانات المفتوحة" in page
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_public_pages_cost_the_same_for_one_or_many_outcomes(client, partnership_world, dialogue, substantiator):  # noqa: F811
+    w = partnership_world
+    _published(w, dialogue, substantiator)
+    urls = [
+        "/transparency/results/",
+        "/transparency/open-data/outcomes.json",
+        "/transparency/open-data/recommendations.csv",
+    ]
+    one = [_queries(client, url) for url in urls]
+    for n in range(3):
+        _published(w, dialogue, substantiator, title=f"Outcome {n}")
+    for item in Recommendation.objects.filter(request=dialogue):
+        engine.run(
+            item,
+            "progress_reported",
+            actor=w.secretariat,
+            data={"status": "in_progress", "progress": 20, "note": "Begun."},
+        )
+    many = [_queries(client, url) for url in urls]
+    assert many == one

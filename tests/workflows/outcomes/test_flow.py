@@ -206,3 +206,40 @@ def test_an_outcome_of_a_restricted_dialogue_is_restricted(partnership_world, di
     with pytest.raises(GuardFailed) as refused:
         engine.run(outcome, "publish", actor=world.secretariat)
     assert refused.value.reasons[0].code == "restricted_dialogue"
+
+
+def test_link_a_follow_up_action_of_the_same_request_and_edit_the_wording(partnership_world, dialogue):
+    from tests.workflows.partnership.conftest import draft, walk
+    from workflows.partnership.models import ActionItem
+
+    world = partnership_world
+    item = Recommendation.objects.filter(request=dialogue).order_by("position").first()
+    action = ActionItem.objects.create(
+        request=dialogue,
+        description="Draft the guidelines",
+        owner_organization=world.ministry,
+        due_date="2027-01-31",
+        created_by=world.secretariat,
+    )
+    other = draft(world, title="Another dialogue")
+    walk(world, other, "outcome_documented")
+    foreign = ActionItem.objects.create(
+        request=other,
+        description="Elsewhere",
+        owner_organization=world.ministry,
+        due_date="2027-01-31",
+        created_by=world.secretariat,
+    )
+    with pytest.raises(InvalidInput):
+        engine.run(item, "action_linked", actor=world.secretariat, data={"action_item": foreign.pk})
+    engine.run(item, "action_linked", actor=world.secretariat, data={"action_item": action.pk})
+    assert list(item.action_items.all()) == [action]
+    engine.run(
+        item, "wording_edited", actor=world.secretariat, data={"text": item.text, "text_ar": "صياغة إرشادات التطبيق"}
+    )
+    item.refresh_from_db()
+    assert item.text_ar == "صياغة إرشادات التطبيق"
+    with pytest.raises(InvalidInput):
+        engine.run(item, "wording_edited", actor=world.secretariat, data={"text": " ", "text_ar": ""})
+    with pytest.raises(NotPermitted):
+        engine.run(item, "wording_edited", actor=world.cso_coordinator, data={"text": "Mine now"})
