@@ -26,10 +26,14 @@ class HarvestForm(forms.Form):
     title = forms.CharField(label=_("title"), max_length=200)
     social_actor = forms.CharField(label=_("who changed (social actor)"), max_length=300)
     actor_side = forms.ChoiceField(
-        label=_("actor's side"), choices=HarvestedOutcome._meta.get_field("actor_side").choices
+        label=_("actor's side"),
+        choices=HarvestedOutcome._meta.get_field("actor_side").choices,
+        widget=forms.RadioSelect,
     )
     change = forms.CharField(label=_("what changed"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
-    changed_on = forms.DateField(label=_("when it changed"), widget=forms.DateInput(attrs={"type": "date"}))
+    changed_on = forms.DateField(
+        label=_("when it changed"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     place = forms.CharField(label=_("where"), max_length=200)
     significance = forms.CharField(
         label=_("significance"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3})
@@ -40,7 +44,9 @@ class HarvestForm(forms.Form):
     evidence_links = TextListField(
         label=_("evidence links (one per line)"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    change_type = forms.ChoiceField(label=_("type of change"), choices=HarvestedOutcome.ChangeType.choices)
+    change_type = forms.ChoiceField(
+        label=_("type of change"), choices=HarvestedOutcome.ChangeType.choices, widget=forms.RadioSelect
+    )
     theme = forms.ModelChoiceField(label=_("theme"), queryset=Theme.objects.all(), to_field_name="code")
     requests = forms.ModelMultipleChoiceField(
         label=_("dialogue requests"), queryset=DialogueRequest.objects.none(), to_field_name="reference"
@@ -49,7 +55,10 @@ class HarvestForm(forms.Form):
         label=_("recommendations"), queryset=Recommendation.objects.none(), to_field_name="reference", required=False
     )
     visibility = forms.ChoiceField(
-        label=_("visibility"), choices=HarvestedOutcome.Visibility.choices, initial=HarvestedOutcome.Visibility.PUBLIC
+        label=_("visibility"),
+        choices=HarvestedOutcome.Visibility.choices,
+        initial=HarvestedOutcome.Visibility.PUBLIC,
+        widget=forms.RadioSelect,
     )
     public_summary = forms.CharField(
         label=_("what may be said publicly (English)"),
