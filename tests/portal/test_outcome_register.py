@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 import engine
 from tests.workflows.outcomes.conftest import dialogue, harvest, harvest_data, substantiator  # noqa: F401
+from tests.workflows.partnership.conftest import draft
 from workflows.outcomes.models import Evidence, HarvestedOutcome, Recommendation
 
 pytestmark = pytest.mark.django_db
@@ -140,8 +141,26 @@ def test_recommendation_page_progress_form(client, partnership_world, dialogue):
     w = partnership_world
     item = Recommendation.objects.filter(request=dialogue).order_by("position").first()
     client.force_login(w.secretariat)
+    from workflows.partnership.models import ActionItem
+
+    ActionItem.objects.create(
+        request=dialogue,
+        description="Draft the guidelines",
+        owner_organization=w.ministry,
+        due_date="2027-01-31",
+        created_by=w.secretariat,
+    )
+    other = draft(w, title="Another dialogue")
+    ActionItem.objects.create(
+        request=other,
+        description="Someone else's action",
+        owner_organization=w.cso,
+        due_date="2027-01-31",
+        created_by=w.secretariat,
+    )
     page = client.get(f"/recommendations/{item.reference}/").content.decode()
     assert "unit-progress_reported" in page and "unit-owner_assigned" in page
+    assert "Draft the guidelines" in page and "Someone else&#x27;s action" not in page and "Someone else" not in page
     bad = client.post(
         f"/recommendations/{item.reference}/do/progress_reported/",
         {"status": "implemented", "progress": 50, "note": "?"},

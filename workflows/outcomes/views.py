@@ -68,6 +68,8 @@ def _unit_forms(case: Any, user: Any, flow: Any, *, failed: str = "", bound: Any
         if spec.name in ("update", "evidence_added") or not caps.can(spec.name) or spec.system:
             continue
         form = bound if spec.name == failed else action_forms.build(spec, case)
+        if form is not None and hasattr(form, "bind_flow"):
+            form.bind_flow(flow(case, user))  # choices limited to the case (its own follow-up actions)
         units.append({"spec": spec, "form": form})
     return units
 
