@@ -243,3 +243,25 @@ def test_link_a_follow_up_action_of_the_same_request_and_edit_the_wording(partne
         engine.run(item, "wording_edited", actor=world.secretariat, data={"text": " ", "text_ar": ""})
     with pytest.raises(NotPermitted):
         engine.run(item, "wording_edited", actor=world.cso_coordinator, data={"text": "Mine now"})
+
+
+def test_who_is_told(partnership_world, dialogue, substantiator):
+    from engine.models import OutboxMessage
+
+    world = partnership_world
+    partisan = UserFactory(username="partisan-reviewer")
+    partisan.groups.add(selectors.substantiators_group())
+    MembershipFactory(user=partisan, organization=world.cso, role="member")
+    outcome = harvest(world, dialogue)
+    engine.run(outcome, "submit", actor=world.cso_coordinator)
+    engine.run(outcome, "substantiate", actor=substantiator, data={"verdict": "confirmed"})
+    engine.run(outcome, "publish", actor=world.secretariat)
+    told = set(
+        OutboxMessage.objects.filter(case_type=outcome.case_type(), recipient__isnull=False).values_list(
+            "event", "recipient__username"
+        )
+    )
+    assert ("submit", "reviewer") in told and ("submit", "secretariat") in told
+    assert ("submit", "partisan-reviewer") not in told  # not independent: not asked
+    assert ("substantiate", "cso-coordinator") in told
+    assert {("publish", "cso-coordinator"), ("publish", "ministry-coordinator")} <= told
