@@ -82,3 +82,20 @@ def test_recommendation_progress_over_http(partnership_world, dialogue, client_f
     detail = outsider.get(f"/api/v1/recommendations/{item.reference}/").json()
     assert detail["status"] == "in_progress" and detail["progress"] == 60
     assert detail["progress_notes"][0]["note"] == "Guidelines drafted."
+
+
+def test_edit_a_draft_over_http(partnership_world, dialogue, client_for):  # noqa: F811
+    w = partnership_world
+    cso = client_for(w.cso_coordinator)
+    ref = post(cso, "/api/v1/outcomes/", harvest_data(dialogue)).json()["reference"]
+    edited = cso.patch(f"/api/v1/outcomes/{ref}/", {"place": "Tripoli"}, format="json")
+    assert edited.status_code == 200, edited.content
+    assert edited.json()["place"] == "Tripoli" and edited.json()["title"] == harvest_data(dialogue)["title"]
+    bad = cso.patch(f"/api/v1/outcomes/{ref}/", {"changed_on": "2999-01-01"}, format="json")
+    assert bad.status_code == 400 and "changed_on" in bad.json()["errors"]
+    other = client_for(w.ministry_coordinator)  # party to the dialogue, but drafts are the harvester's
+    assert other.patch(f"/api/v1/outcomes/{ref}/", {"place": "Sidon"}, format="json").status_code == 404
+    assert post(cso, f"/api/v1/outcomes/{ref}/transitions/submit/").status_code == 200
+    late = cso.patch(f"/api/v1/outcomes/{ref}/", {"place": "Sidon"}, format="json")
+    assert late.status_code == 409
+    assert HarvestedOutcome.objects.get(reference=ref).place == "Tripoli"

@@ -124,6 +124,29 @@ class OutcomeDetailView(ApiView):
         case = outcomes_endpoints.get_case(request, reference, details=True)
         return Response(outcomes_endpoints.render(request, case, fresh=False))
 
+    @extend_schema(
+        operation_id="outcomes_partial_update",
+        tags=[OUTCOMES_TAG],
+        request=HarvestInputSerializer,
+        responses={200: HarvestedOutcomeSerializer},
+    )
+    def patch(self, request: Request, reference: str) -> Response:
+        """Edit a draft (its harvester or the secretariat): the fields sent replace the draft's; the changes are audited."""
+        case = outcomes_endpoints.get_case(request, reference, details=True)
+        data = {**current_input(case), **check_body(HarvestInputSerializer, request.data)}
+        services.outcome_update(case, actor=request.user, data=data, context=RequestContext.from_request(request))
+        return Response(outcomes_endpoints.render(request, case))
+
+
+def current_input(outcome: HarvestedOutcome) -> dict[str, Any]:
+    """The draft as a harvest body (what a partial update starts from)."""
+    data: dict[str, Any] = {name: getattr(outcome, name) for name in services.FIELDS}
+    data["changed_on"] = outcome.changed_on.isoformat() if outcome.changed_on else ""
+    data["theme"] = outcome.theme.code
+    data["requests"] = [request.reference for request in outcome.requests.all()]
+    data["recommendations"] = [item.reference for item in outcome.recommendations.all()]
+    return data
+
 
 class RecommendationListView(GenericApiView):
     @extend_schema(
