@@ -213,3 +213,18 @@ def test_public_pages_cost_the_same_for_one_or_many_outcomes(client, partnership
         )
     many = [_queries(client, url) for url in urls]
     assert many == one
+
+
+def test_edit_the_draft_in_the_portal(client, partnership_world, dialogue):  # noqa: F811
+    w = partnership_world
+    outcome = harvest(w, dialogue)
+    client.force_login(w.cso_coordinator)
+    page = client.get(f"/outcomes/{outcome.reference}/edit/")
+    assert page.status_code == 200 and 'value="2026-01-15"' in page.content.decode()
+    data = harvest_data(dialogue, place="Tripoli")
+    data["evidence_links"] = "\n".join(data["evidence_links"])
+    assert client.post(f"/outcomes/{outcome.reference}/edit/", data).status_code == 302
+    outcome.refresh_from_db()
+    assert outcome.place == "Tripoli"
+    client.force_login(w.ministry_coordinator)
+    assert client.get(f"/outcomes/{outcome.reference}/edit/").status_code == 404
