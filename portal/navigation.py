@@ -24,6 +24,7 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:search", _("Requests"), "has_role"),
     ("portal:follow_up", _("Follow-up"), "follow_up"),
     ("portal:dashboard", _("Dashboard"), "overseer"),
+    ("outcomes:register", _("Outcome register"), "signed_in"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
 ]

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "workflows.sample",
     "notify",
     "api",
+    "workflows.outcomes",
     "workflows.accession",
     "workflows.partnership",
     "portal",
@@ -331,6 +332,7 @@ SPECTACULAR_SETTINGS = {
         "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
         "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
         "ApplicationKindEnum": "workflows.accession.models.Application.Kind",
+        "SideEnum": "partners.models.Side",
     },
 }
 
