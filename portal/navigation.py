@@ -25,6 +25,7 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:dashboard", _("Dashboard"), "overseer"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
+    ("portal:committee", _("Committee"), "everyone"),
 ]
 
 

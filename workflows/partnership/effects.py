@@ -265,6 +265,7 @@ def vote_written(flow: Any, event: AuditEvent) -> None:
                 decision=event.data["decision"],
                 reason=event.data.get("reason") or "",
                 cast_at=_when(event),
+                alternate_for_id=event.data.get("as_alternate_for"),
             )
     except IntegrityError as exc:
         raise AlreadyVoted() from exc
