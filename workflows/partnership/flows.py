@@ -314,7 +314,7 @@ def referral_allowed(flow: RequestFlow) -> Reason | None:
     return None
 
 
-def referred_to_platform(flow: RequestFlow) -> Reason | None:
+def was_referred(flow: RequestFlow) -> Reason | None:
     if flow.case.referred_at is None:
         return Reason(
             "not_referred",
@@ -796,7 +796,7 @@ class RequestFlow(Flow):
         ),
         label=_("Record the full platform's decision"),
         roles=[secretariat_lead],
-        guards=[referred_to_platform],
+        guards=[was_referred],
         form=forms.DecideForm,
         description=_("The secretariat lead records what the full platform decided on a referred request."),
     )
