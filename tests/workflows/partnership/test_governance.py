@@ -57,6 +57,17 @@ def test_the_deadlock_is_decided_by_an_alternate(partnership_world):
     assert event.data["as_alternate_for"] == w.cso_seats[1].pk and event.data["side"] == "civil"
     approved = AuditEvent.objects.get(case_id=request.pk, action="approve")
     assert approved.data["tally"]["alternates"] == {str(alternate.pk): w.cso_seats[1].pk}
+    # the committee's vote list says whose seat the alternate sat in
+    _instance, token = AuthToken.objects.create(user=w.secretariat)
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    votes = client.get(f"/api/v1/requests/{request.reference}/votes/").json()["results"]
+    assert {vote["member"]: vote["alternate_for"] for vote in votes} == {
+        "chair": None,
+        "committee-gov-1": None,
+        "committee-gov-2": None,
+        "cso-alternate": "committee-cso-2",
+    }
 
 
 def test_an_alternate_does_not_sit_while_the_member_can(partnership_world):

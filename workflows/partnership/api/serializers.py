@@ -193,10 +193,16 @@ class OrganizationFilterSerializer(serializers.Serializer):
 
 class VoteSerializer(serializers.ModelSerializer):
     member = serializers.CharField(source="member.username")
+    alternate_for = serializers.CharField(
+        source="alternate_for.username",
+        allow_null=True,
+        default=None,
+        help_text="The recused member whose seat the voter sat in as alternate; null for a member's own vote.",
+    )
 
     class Meta:
         model = Vote
-        fields = ["member", "side", "round", "decision", "reason", "cast_at"]
+        fields = ["member", "side", "round", "decision", "reason", "cast_at", "alternate_for"]
 
 
 class VoteResultSerializer(VoteSerializer):

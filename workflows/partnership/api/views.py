@@ -277,7 +277,11 @@ class VoteView(GenericApiView):
         case = requests_endpoints.get_case(request, reference)
         if not engine.capabilities(case, request.user).may_read_event("vote_cast"):
             raise ApiError("not_permitted", status_code=403)
-        votes = Vote.objects.filter(request=case).select_related("member").order_by("round", "cast_at", "id")
+        votes = (
+            Vote.objects.filter(request=case)
+            .select_related("member", "alternate_for")
+            .order_by("round", "cast_at", "id")
+        )
         page = self.paginate_queryset(votes)
         return self.get_paginated_response(VoteSerializer(page, many=True).data)
 
