@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from partners.models import CommitteeSeat, Membership
 
-from .models import CommitteeRule, ConflictDeclaration, DialogueRequest, Vote
+from .models import CommitteeRule, ConflictDeclaration, DialogueRequest, SeatAbsence, Vote
 
 APPROVE, REJECT, TIE = "approve", "reject", "tie"
 SIDES = ("public", "civil")
@@ -65,6 +65,7 @@ class Composition:
     seats: list[CommitteeSeat] = field(default_factory=list)
     sitting: dict[int, Sitting] = field(default_factory=dict)
     recused: dict[int, str] = field(default_factory=dict)
+    absent: set[int] = field(default_factory=set)
     out_of_term: dict[int, CommitteeSeat] = field(default_factory=dict)
 
     @property
@@ -83,7 +84,12 @@ class Composition:
         """Who casts the deciding vote on a tie: the chair, or the deputy chair when the chair cannot."""
         for attribute, role in (("is_chair", "chair"), ("is_deputy_chair", "deputy_chair")):
             for seat in self.seats:
-                if getattr(seat, attribute) and seat.in_term(self.day) and seat.user_id not in self.recused:
+                if (
+                    getattr(seat, attribute)
+                    and seat.in_term(self.day)
+                    and seat.user_id not in self.recused
+                    and seat.user_id not in self.absent
+                ):
                     return seat.user_id, role
         return None
 
@@ -102,22 +108,24 @@ def active_seats() -> list[CommitteeSeat]:
 
 
 def composition(request: DialogueRequest, at: datetime | None = None) -> Composition:
-    """Seats in term on ``at``'s day, each filled by its member or, when the member is recused, its alternate."""
+    """Seats in term on ``at``'s day, each filled by its member or, when the member is recused or absent, its alternate."""
     seats = active_seats()
     result = Composition(day=governance_day(at), rule=CommitteeRule.current(), seats=seats)
     result.recused = recusals(request, seats)
+    result.absent = set(SeatAbsence.objects.filter(request=request).values_list("member_id", flat=True))
+    away = result.recused.keys() | result.absent
     for seat in seats:
         if not seat.in_term(result.day):
             result.out_of_term[seat.user_id] = seat
             continue
-        if seat.user_id not in result.recused:
+        if seat.user_id not in away:
             result.sitting.setdefault(seat.user_id, Sitting(seat.user_id, seat))
     for seat in seats:
         holder = seat.user_id
         alternate = seat.alternate_id
-        if holder not in result.recused or not seat.in_term(result.day) or alternate is None:
+        if holder not in away or not seat.in_term(result.day) or alternate is None:
             continue
-        if alternate in result.recused or alternate in result.sitting:
+        if alternate in away or alternate in result.sitting:
             continue
         result.sitting[alternate] = Sitting(alternate, seat, alternate_for=holder)
     return result

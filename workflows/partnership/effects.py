@@ -28,6 +28,7 @@ from .models import (
     MeetingChange,
     MinutesConfirmation,
     Outcome,
+    SeatAbsence,
     Vote,
 )
 
@@ -269,6 +270,13 @@ def vote_written(flow: Any, event: AuditEvent) -> None:
             )
     except IntegrityError as exc:
         raise AlreadyVoted() from exc
+
+
+def absence_written(flow: Any, event: AuditEvent) -> None:
+    """The member stands aside on this request: the seat's alternate sits from now on."""
+    SeatAbsence.objects.create(
+        request=flow.case, member=flow.user, reason=event.data["reason"], declared_at=_when(event)
+    )
 
 
 def conflict_written(flow: Any, event: AuditEvent) -> None:

@@ -99,6 +99,12 @@ def _why_not_member(flow: RequestFlow, user: Any) -> Reason | None:
             params["end"] = formats.date_format(seat.term_end)
             message = _("Your committee term ended on %(end)s: a member outside their term has no vote.")
         return Reason("out_of_term", message, article=charter.SCOPE, params=params)
+    if user.pk in _sitting(flow).absent:
+        return Reason(
+            "absent",
+            _("You declared that you will not sit on this request; your seat's alternate sits instead."),
+            article=charter.INDEPENDENCE,
+        )
     if committee.is_recused(flow.case, user):
         return Reason(
             "recused",
@@ -599,6 +605,28 @@ def not_voted_yet(flow: RequestFlow) -> Reason | None:
     return None
 
 
+def absence_allowed(flow: RequestFlow) -> Reason | None:
+    """A member who has not voted in this round may stand aside for their seat's alternate."""
+    if flow.user is None:
+        return None
+    if Vote.objects.filter(request=flow.case, member=flow.user, round=flow.case.vote_round).exists():
+        return Reason(
+            "already_voted_cannot_stand_aside",
+            _("You have already voted in this round: your seat cannot pass to its alternate."),
+            article=charter.INDEPENDENCE,
+        )
+    sitting = _sitting(flow).sitting.get(flow.user.pk)
+    if sitting is None or sitting.alternate_for:
+        return None  # the role refuses with its own reason
+    if sitting.seat.alternate_id is None:
+        return Reason(
+            "no_alternate",
+            _("Your seat has no alternate to sit in your place."),
+            article=charter.INDEPENDENCE,
+        )
+    return None
+
+
 def not_declared_yet(flow: RequestFlow) -> Reason | None:
     if flow.user is not None and ConflictDeclaration.objects.filter(request=flow.case, member=flow.user).exists():
         return Reason("already_declared", AlreadyDeclared.default_message, error=AlreadyDeclared)
@@ -1014,6 +1042,19 @@ class RequestFlow(Flow):
     )
     def conflict_declared(self, *, reason: str) -> dict[str, Any]:
         return {"member": self.user.pk, "reason": reason, "automatic": False}
+
+    @action(
+        source=IN_COMMITTEE,
+        label=_("Absence declared"),
+        roles=[committee_member],
+        guards=[absence_allowed],
+        form=forms.ConflictForm,
+        on_success=effects.absence_written,
+        visible_to=oversight,
+    )
+    def absence_declared(self, *, reason: str) -> dict[str, Any]:
+        seat = _sitting(self).sitting[self.user.pk].seat
+        return {"member": self.user.pk, "reason": reason, "seat": seat.pk, "alternate": seat.alternate_id}
 
     # Actions whose rows their services write (files, follow-up items) before recording the event;
     # declared here for who may take them and when (``engine.authorize`` / ``engine.capabilities``).

@@ -246,6 +246,24 @@ class ConflictDeclaration(models.Model):
         return f"{self.request_id}: {self.member_id}"
 
 
+class SeatAbsence(models.Model):
+    """A committee member who will not sit on a request: the seat's alternate sits and votes instead."""
+
+    request = models.ForeignKey(DialogueRequest, on_delete=models.CASCADE, related_name="absences")
+    member = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("member"))
+    reason = models.TextField(_("reason"))
+    declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("absence from a request")
+        verbose_name_plural = _("absences from requests")
+        ordering = ["declared_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "member"], name="partnership_one_absence")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.member_id}"
+
+
 class Meeting(models.Model):
     """The dialogue meeting; rescheduling keeps the iCalendar UID and bumps its sequence."""
 

@@ -218,3 +218,42 @@ def test_a_member_out_of_term_is_refused_with_a_translated_reason(partnership_wo
     CommitteeSeat.objects.filter(user=w.gov[0]).update(since=timezone.localdate())
     services.vote_cast(request=request, actor=w.gov[0], decision="approve")
     assert Vote.objects.filter(request=request, member=w.gov[0]).exists()
+
+
+def test_an_absent_members_seat_is_taken_by_the_alternate(partnership_world):
+    w = partnership_world
+    alternate = UserFactory(username="gov-alternate")
+    CommitteeSeat.objects.filter(user=w.gov[1]).update(alternate=alternate)
+    request = walk(w, draft(w, by="ministry"), "in_committee")
+    # a seat without an alternate cannot pass
+    with pytest.raises(GuardFailed) as caught:
+        services.absence_declare(request=request, actor=w.gov[0], reason="Travelling.")
+    assert caught.value.reasons[0].code == "no_alternate"
+    _instance, token = AuthToken.objects.create(user=w.gov[1])
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    path = f"/api/v1/requests/{request.reference}/absences/"
+    response = client.post(path, {"reason": "Travelling until the 20th."}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["member"] == "committee-gov-2"
+    event = AuditEvent.objects.get(case_id=request.pk, action="absence_declared")
+    assert (event.data["alternate"], event.actor_id) == (alternate.pk, w.gov[1].pk)
+    # the absent member no longer votes; the alternate does, for the seat's side
+    with pytest.raises(NotPermitted) as refused:
+        services.vote_cast(request=request, actor=w.gov[1], decision="approve")
+    assert refused.value.reasons[0].code == "absent"
+    services.vote_cast(request=request, actor=alternate, decision="reject", reason="Not a priority.")
+    vote = Vote.objects.get(request=request, member=alternate)
+    assert (vote.side, vote.alternate_for) == ("public", w.gov[1])
+    assert client.post(path, {"reason": "Again."}, format="json").status_code == 403
+
+
+def test_a_member_who_voted_cannot_stand_aside(partnership_world):
+    w = partnership_world
+    CommitteeSeat.objects.filter(user=w.gov[1]).update(alternate=UserFactory(username="gov-alternate"))
+    request = walk(w, draft(w, by="ministry"), "in_committee")
+    services.vote_cast(request=request, actor=w.gov[1], decision="abstain")
+    with pytest.raises(GuardFailed) as caught:
+        services.absence_declare(request=request, actor=w.gov[1], reason="Travelling.")
+    assert caught.value.reasons[0].code == "already_voted_cannot_stand_aside"
+    assert not AuditEvent.objects.filter(case_id=request.pk, action="absence_declared").exists()

@@ -22,7 +22,7 @@ from partners.models import Organization, Theme
 
 from ..flows import RequestFlow
 from ..forms import RequestForm
-from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, Vote
+from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, SeatAbsence, Vote
 from . import inputs  # noqa: F401  (maps the domain's form fields before any serializer is built)
 
 
@@ -227,6 +227,14 @@ class ConflictSerializer(serializers.ModelSerializer):
 
 class ConflictInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=2000)
+
+
+class AbsenceSerializer(serializers.ModelSerializer):
+    member = serializers.CharField(source="member.username")
+
+    class Meta:
+        model = SeatAbsence
+        fields = ["member", "reason", "declared_at"]
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
