@@ -170,8 +170,12 @@ class ConflictForm(forms.Form):
         return reason
 
 
+#: a deciding vote (the chair's, the deputy's) or the full platform's decision on a referred request
+DECISION_CHOICES = [("approve", _("Approve")), ("reject", _("Reject"))]
+
+
 class DecideForm(forms.Form):
-    decision = forms.ChoiceField(label=_("decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    decision = forms.ChoiceField(label=_("decision"), choices=DECISION_CHOICES)
     reason = _text(_("reason"), max_length=2000)
 
 
