@@ -9,6 +9,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+import engine
 from engine import calendar
 from engine.errors import GuardFailed, InvalidInput
 from engine.models import AuditEvent
@@ -100,3 +101,23 @@ def test_rescheduling_onto_a_holiday_is_refused_over_the_api_in_both_languages(p
     assert moved.starts_at != before and timezone.localtime(moved.starts_at, calendar.local_zone()).date() == christmas
     event = AuditEvent.objects.filter(case_id=request.pk, action="reschedule_meeting").latest("seq")
     assert event.data["non_business_day"]["holiday"] and event.data["non_business_day"]["date"] == christmas.isoformat()
+
+
+def test_guards_read_the_actions_time_not_the_wall_clock(partnership_world):
+    # given a meeting start on a business day, an hour before the action's (as-of) time
+    w = partnership_world
+    request = walk(w, draft(w), "approved")
+    start = _at(calendar.next_business_day(timezone.localdate() + dt.timedelta(days=7)))
+    # when the action runs as of after that start, the start is in its past, whatever the wall clock says
+    with pytest.raises(GuardFailed) as caught:
+        engine.run(
+            request,
+            "schedule_meeting",
+            actor=w.secretariat,
+            data=meeting_data(start),
+            occurred_at=start + dt.timedelta(hours=1),
+        )
+    assert [reason.code for reason in caught.value.reasons] == ["meeting_in_past"]
+    # and as of now it is accepted
+    engine.run(request, "schedule_meeting", actor=w.secretariat, data=meeting_data(start))
+    assert request.state == "meeting_scheduled"
