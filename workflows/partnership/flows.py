@@ -1160,7 +1160,8 @@ def audience_users(request: DialogueRequest, name: str) -> Any:
         return users.filter(committee_seats__active=True).distinct()
     if name == "chair":
         chairs = users.filter(committee_seats__active=True, committee_seats__is_chair=True)
-        casting = committee.composition(request).casting_voter()
+        has_deputy = users.filter(committee_seats__active=True, committee_seats__is_deputy_chair=True).exists()
+        casting = committee.composition(request).casting_voter() if has_deputy else None
         if casting is not None and casting[1] == "deputy_chair":
             # The chair is recused: the deputy who casts the deciding vote hears what the chair would.
             return users.filter(Q(pk__in=chairs.values("pk")) | Q(pk=casting[0])).distinct()
