@@ -27,6 +27,7 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("outcomes:register", _("Outcome register"), "signed_in"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
+    ("portal:committee", _("Committee"), "everyone"),
 ]
 
 

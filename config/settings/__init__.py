@@ -330,6 +330,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VoteDecisionEnum": "workflows.partnership.models.Vote.Choice",
         "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
+        "DecidingDecisionEnum": "workflows.partnership.forms.DECISION_CHOICES",
         "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
         "ApplicationKindEnum": "workflows.accession.models.Application.Kind",
         "SideEnum": "partners.models.Side",
