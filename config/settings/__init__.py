@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     # before partnership: its `demo` command extends the partnership demo with the applicants
     "workflows.accession",
     "workflows.partnership",
+    "textsearch",
     "portal",
 ]
 
