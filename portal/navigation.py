@@ -23,6 +23,7 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:search", _("Requests"), "has_role"),
     ("portal:follow_up", _("Follow-up"), "follow_up"),
     ("portal:dashboard", _("Dashboard"), "overseer"),
+    ("portal:programme_report", _("Programme report"), "programme"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
 ]
@@ -43,6 +44,8 @@ def _visible(audience: str, request: Any) -> bool:
         return who.is_requester
     if audience == "overseer":
         return who.is_secretariat or who.is_auditor
+    if audience == "programme":
+        return who.is_secretariat or who.is_auditor or who.is_chair
     if audience == "has_role":
         return bool(who.organization_ids) or who.is_secretariat or who.is_auditor or who.is_committee
     if audience == "follow_up":
