@@ -128,7 +128,7 @@ def search(queryset: QuerySet[Any], text: str) -> QuerySet[Any]:
     """
     from django.db.models import Q
 
-    text = (text or "").strip()[:200]
+    text = (text or "").replace("\x00", "").strip()[:200]
     ids = matching_case_ids(queryset.model.case_type(), text)
     if ids is None:
         return queryset

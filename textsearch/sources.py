@@ -1,8 +1,11 @@
 """The partnership's searchable text: each request, and its outcome when the outcome is public.
 
-A restricted outcome's text is not indexed at all, so a search can never reveal what it says; the
-outcome register and trackable recommendations (another workflow) add their own sources with
-``index.register`` and connect them the same way.
+A restricted outcome's text is not indexed at all, so a search can never reveal what it says. The
+outcome register and trackable recommendations (another workflow) add their own sources from their
+app's ``ready()``: ``index.register(source)`` then ``sources.watch(source)``, with ``case_of`` naming
+the case a match leads to (a harvested outcome linked to several requests can register one source
+per link, or point at its own case type and be searched with ``index.search`` over its own
+visibility selector).
 """
 
 from __future__ import annotations
@@ -71,7 +74,8 @@ def _snapshot(source: index.Source, instance: Any) -> tuple[Any, ...]:
     return tuple(instance.__dict__.get(name) for name in source.watched)
 
 
-def _connect(source: index.Source) -> None:
+def watch(source: index.Source) -> None:
+    """Keep ``source``'s entries written on save and removed on delete (call once, from ``ready()``)."""
     uid = f"textsearch:{source.name}"
 
     def remember(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -112,5 +116,5 @@ def connect() -> None:
 
     for source in (_request_source(), _outcome_source()):
         index.register(source)
-        _connect(source)
+        watch(source)
     post_save.connect(_organization_renamed, sender=Organization, weak=False, dispatch_uid="textsearch:organization")
