@@ -6,6 +6,10 @@ report carries the request, its meetings (date, status, organizations present; n
 invitees), the outcome and its harvesting fields, the recommendations and the follow-up actions with
 their progress.
 
+The parties and oversight (whoever may see the request) have their own variant under the request's
+page: the outcome appears when ``selectors.outcome_visible_to`` allows it, a restricted one marked as
+such and its reading audited (``services.outcome_read_restricted``, as on the request's page).
+
 Parts other work adds: :func:`register_part` takes a function of the request returning more
 ``Part``s (the outcome register's harvested outcomes, recommendations' progress with dated notes).
 """
@@ -16,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from workflows.partnership.models import ActionItem, ActionUpdate, Attendance, DialogueRequest, Meeting
+from workflows.partnership import selectors
+from workflows.partnership.models import ActionItem, ActionUpdate, Attendance, DialogueRequest, Meeting, Outcome
 from workflows.partnership.selectors import published_outcomes
 
 from .pdf import Document
@@ -57,33 +62,38 @@ def register_part(provider: PartProvider) -> PartProvider:
     return provider
 
 
-def public_request(reference: str) -> DialogueRequest | None:
-    """The request with a published public outcome, with what the report reads, or None."""
+def _with_parts(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]:
     meetings = Meeting.objects.exclude(status=Meeting.Status.CANCELLED).prefetch_related(
         Prefetch("attendance", queryset=Attendance.objects.filter(present=True).select_related("organization"))
     )
     actions = ActionItem.objects.select_related("owner_organization").prefetch_related(
         Prefetch("updates", queryset=ActionUpdate.objects.order_by("at", "id"))
     )
-    return (
-        published_outcomes()
-        .prefetch_related(None)
-        .prefetch_related(
-            "counterpart_organizations",
-            Prefetch("meetings", queryset=meetings),
-            Prefetch("action_items", queryset=actions),
-        )
-        .filter(reference=reference)
-        .first()
+    return queryset.prefetch_related(None).prefetch_related(
+        "counterpart_organizations",
+        Prefetch("meetings", queryset=meetings),
+        Prefetch("action_items", queryset=actions),
     )
+
+
+def public_request(reference: str) -> DialogueRequest | None:
+    """The request with a published public outcome, with what the report reads, or None."""
+    return _with_parts(published_outcomes()).filter(reference=reference).first()
+
+
+def visible_request(reference: str, user: Any) -> DialogueRequest | None:
+    """The request if ``user`` may see it (``selectors.visible_requests``), with what the report reads."""
+    queryset = selectors.visible_requests(user).select_related("outcome")
+    return _with_parts(queryset).filter(reference=reference).first()
 
 
 def _date(value: Any) -> str:
     return date_format(value, "DATE_FORMAT") if value else ""
 
 
-def build(case: DialogueRequest) -> DialogueReport:
-    outcome = case.outcome
+def build(case: DialogueRequest, outcome: Outcome | None = None, *, outcome_note: Any = "") -> DialogueReport:
+    """The report of ``case``; the public variant passes its published public outcome, the parties'
+    variant the outcome they may read (None, with ``outcome_note`` saying why, when they may not)."""
     counterparts = ", ".join(org.display_name for org in case.counterpart_organizations.all())
     parts = [
         Part(
@@ -106,11 +116,28 @@ def build(case: DialogueRequest) -> DialogueReport:
         present = ", ".join(row.organization.display_name for row in meeting.attendance.all())
         meetings.rows.append([_date(meeting.starts_at), meeting.get_status_display(), present or "—"])
     parts.append(Part("meetings", _("Meetings"), table=meetings))
+    if outcome is None:
+        parts.append(Part("outcome", _("Outcome"), paragraphs=[str(outcome_note or _("No outcome yet."))]))
+        parts.append(_follow_up(case))
+        return _finish(case, parts)
+    restricted = outcome.visibility == Outcome.Visibility.RESTRICTED
     parts.append(
         Part(
             "outcome",
             _("Outcome"),
-            paragraphs=[outcome.summary],
+            paragraphs=[
+                *(
+                    [
+                        str(
+                            _("Restricted: not for publication. Reason: %(reason)s")
+                            % {"reason": outcome.restriction_reason}
+                        )
+                    ]
+                    if restricted
+                    else []
+                ),
+                outcome.summary,
+            ],
             facts=[
                 (_("What changed"), outcome.what_changed),
                 (_("Who changed"), outcome.who_changed),
@@ -123,6 +150,11 @@ def build(case: DialogueRequest) -> DialogueReport:
     parts.append(
         Part("recommendations", _("Recommendations"), items=[str(item) for item in outcome.recommendations or []])
     )
+    parts.append(_follow_up(case))
+    return _finish(case, parts)
+
+
+def _follow_up(case: DialogueRequest) -> Part:
     items = list(case.action_items.all())
     follow_up = Table(
         "follow_up", _("Follow-up"), [_("Action"), _("Owner"), _("Due"), _("Status"), _("Latest progress")]
@@ -146,7 +178,10 @@ def build(case: DialogueRequest) -> DialogueReport:
         if items
         else _("No follow-up actions were agreed.")
     )
-    parts.append(Part("follow_up", _("Follow-up"), paragraphs=[str(progress)], table=follow_up))
+    return Part("follow_up", _("Follow-up"), paragraphs=[str(progress)], table=follow_up)
+
+
+def _finish(case: DialogueRequest, parts: list[Part]) -> DialogueReport:
     for provider in _PROVIDERS:
         parts.extend(provider(case))
     return DialogueReport(case=case, parts=parts)

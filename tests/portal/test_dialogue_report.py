@@ -86,3 +86,47 @@ def test_restricted_and_unpublished_outcomes_have_no_public_report(db, world, cl
     client.force_login(world.secretariat)
     assert client.get(url("portal:dialogue_report", "en", reference=restricted.reference)).status_code == 404
     assert client.get(url("portal:dialogue_report", "en", reference="DR-1999-9999")).status_code == 404
+
+
+def test_the_parties_variant_shows_a_restricted_outcome_marked_and_audits_the_reading(db, world, client):
+    from engine.models import AuditEvent
+
+    restricted = _published(world, visibility="restricted", restriction_reason="Names of minors.")
+    reads = AuditEvent.objects.filter(case_id=restricted.pk, action="restricted_read")
+    before = reads.count()
+    client.force_login(world.ministry_coordinator)  # a party to the request
+    page = client.get(url("portal:request_report", "en", reference=restricted.reference))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Restricted: not for publication. Reason: Names of minors." in html
+    assert "Agreement to draft implementing guidelines for diversion." in html
+    assert reads.count() == before + 1
+    pdf = client.get(url("portal:request_report_pdf", "en", reference=restricted.reference), {"lang": "en"})
+    assert "Names of minors." in _text(pdf.content)
+    assert reads.count() == before + 2
+    # someone who does not see the request gets nothing, not even that it exists
+    client.force_login(world.other_cso_coordinator)
+    for route in ("portal:request_report", "portal:request_report_pdf"):
+        assert client.get(url(route, "en", reference=restricted.reference)).status_code == 404
+    assert reads.count() == before + 2
+    client.logout()
+    assert client.get(url("portal:request_report", "en", reference=restricted.reference)).status_code == 302
+
+
+def test_the_parties_variant_before_any_outcome(db, world, client):
+    request = walk(world, draft(world, title="Early one"), "submitted")
+    client.force_login(world.cso_coordinator)
+    page = client.get(url("portal:request_report", "en", reference=request.reference))
+    assert page.status_code == 200 and "No outcome yet." in page.content.decode()
+    arabic = client.get(url("portal:request_report", "ar", reference=request.reference)).content.decode()
+    assert "لا توجد نتيجة بعد." in arabic
+    detail = client.get(url("portal:request_detail", "en", reference=request.reference)).content.decode()
+    assert url("portal:request_report", "en", reference=request.reference) in detail
+
+
+def test_the_transparency_portal_search_folds_arabic_spellings(db, world, client):
+    request = _published(world, summary="اتفاق على حماية الأحداث في مرحلة ما قبل المحاكمة")
+    for spelling in ("الأحداث", "الاحداث", "المحاكمه"):
+        page = client.get(url("portal:transparency", "en"), {"q": spelling}).content.decode()
+        assert request.reference in page, spelling
+    assert request.reference not in client.get(url("portal:transparency", "en"), {"q": "الزراعة"}).content.decode()
