@@ -120,3 +120,22 @@ def test_postgres_full_text_finds_both_spellings_through_the_index(partnership_w
     plan = SearchEntry.objects.filter(_TsMatch(F("text"), Value("الاحداث:*"))).explain()
     assert matching_case_ids(DialogueRequest.case_type(), "الأحداث").count() == 1
     assert "textsearch_entry_fts" in plan
+
+
+def test_search_reindex_command_rebuilds_lost_entries(partnership_world, client_for):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    world = partnership_world
+    request = draft(world, title=JUVENILE)
+    SearchEntry.objects.all().delete()
+    assert _api_refs(client_for, world.cso_coordinator, "الاحداث") == set()
+    out = StringIO()
+    call_command("search_reindex", stdout=out)
+    assert "request: 1 indexed" in out.getvalue()
+    assert _api_refs(client_for, world.cso_coordinator, "الاحداث") == {request.reference}
+    with translation.override("ar"):
+        out = StringIO()
+        call_command("search_reindex", stdout=out)
+    assert "request: فُهرس 1" in out.getvalue()
