@@ -179,3 +179,21 @@ def test_arabic_workbook_has_arabic_sheets_right_to_left(db, world, programme, c
     assert "الطلبات حسب الموضوع" in book.sheetnames
     assert all(book[name].sheet_view.rightToLeft for name in book.sheetnames)
     assert book["الطلبات حسب الموضوع"]["A1"].value == "الموضوع"
+
+
+def test_the_report_costs_the_same_queries_however_many_requests(db, world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.secretariat)
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url("portal:programme_xlsx", "en")).status_code == 200
+        return len(queries)
+
+    walk(world, draft(world, title="One"), "submitted")
+    few = cost()
+    for title in ("Two", "Three", "Four"):
+        walk(world, draft(world, by="ministry", title=title), "meeting_held")
+    assert cost() == few, few
