@@ -23,9 +23,9 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:search", _("Requests"), "has_role"),
     ("portal:follow_up", _("Follow-up"), "follow_up"),
     ("portal:dashboard", _("Dashboard"), "overseer"),
-    ("portal:programme_report", _("Programme report"), "programme"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
+    ("portal:programme_report", _("Programme report"), "programme"),
 ]
 
 
