@@ -5,8 +5,9 @@ ministry taking part, counted by theme, side, ministry, format and state; their 
 visibility; recommendations and follow-up progress; deadlines kept (``reports.sla_compliance``, the
 dashboard's own table, limited to these requests); attendance.
 
-Sections other work adds: a provider registered with :func:`register_section` receives the period's
-filters and requests and returns more tables; they are drawn, exported to XLSX and to PDF like the
+Sections other work adds: a provider registered with :func:`register_section` receives the reader,
+the period's filters and the requests (already limited to what the reader may see) and returns more
+tables, counting only what the reader may see; they are drawn, exported to XLSX and to PDF like the
 built-in ones. The outcome register (outcomes by type of change, recommendations' progress) and
 per-person attendance (attendance by gender) plug in here; until per-person attendance exists the
 report shows attendance per organization.
@@ -113,7 +114,8 @@ class ProgrammeForm(forms.Form):
         )
 
 
-SectionProvider = Callable[[Filters, QuerySet[DialogueRequest]], list[Section]]
+#: (reader, filters, the period's requests the reader may see) -> more sections
+SectionProvider = Callable[[Any, Filters, QuerySet[DialogueRequest]], list[Section]]
 _PROVIDERS: list[SectionProvider] = []
 
 
@@ -363,5 +365,5 @@ def build(user: Any, filters: Filters) -> Report:
         attendance(cases),
     ]
     for provider in _PROVIDERS:
-        sections.extend(provider(filters, cases))
+        sections.extend(provider(user, filters, cases))
     return Report(filters=filters, total=cases.count(), sections=sections)
