@@ -31,6 +31,12 @@ class Source:
     rows: Callable[[], Iterable[Any]]
     #: attributes whose change makes the text change (a save changing none of them writes nothing)
     watched: tuple[str, ...] = field(default_factory=tuple)
+    #: for a row that belongs to several cases (a harvested outcome linked to several requests): all of
+    #: them; used instead of ``case_of``
+    cases_of: Callable[[Any], list[tuple[str, int]]] | None = None
+
+    def cases(self, row: Any) -> list[tuple[str, int]]:
+        return self.cases_of(row) if self.cases_of is not None else [self.case_of(row)]
 
 
 SOURCES: dict[str, Source] = {}
@@ -46,12 +52,22 @@ def write(source: Source, row: Any) -> None:
     if text is None:
         SearchEntry.objects.filter(source=source.name, object_id=row.pk).delete()
         return
-    case_type, case_id = source.case_of(row)
+    cases = source.cases(row)
+    if source.cases_of is not None:
+        # the set of cases may have changed: entries of cases no longer linked go
+        stale = SearchEntry.objects.filter(source=source.name, object_id=row.pk)
+        for case_type, case_id in cases:
+            stale = stale.exclude(case_type=case_type, case_id=case_id)
+        stale.delete()
+    folded = normalize(text)
     SearchEntry.objects.bulk_create(
-        [SearchEntry(source=source.name, object_id=row.pk, case_type=case_type, case_id=case_id, text=normalize(text))],
+        [
+            SearchEntry(source=source.name, object_id=row.pk, case_type=case_type, case_id=case_id, text=folded)
+            for case_type, case_id in cases
+        ],
         update_conflicts=True,
-        unique_fields=["source", "object_id"],
-        update_fields=["case_type", "case_id", "text", "updated_at"],
+        unique_fields=["source", "object_id", "case_type", "case_id"],
+        update_fields=["text", "updated_at"],
     )
 
 
@@ -69,9 +85,10 @@ def reindex_all(names: Iterable[str] | None = None) -> dict[str, int]:
             text = source.text_of(row)
             if text is None:
                 continue
-            case_type, case_id = source.case_of(row)
-            entries.append(
-                SearchEntry(source=name, object_id=row.pk, case_type=case_type, case_id=case_id, text=normalize(text))
+            folded = normalize(text)
+            entries.extend(
+                SearchEntry(source=name, object_id=row.pk, case_type=case_type, case_id=case_id, text=folded)
+                for case_type, case_id in source.cases(row)
             )
         with transaction.atomic():
             SearchEntry.objects.filter(source=name).delete()

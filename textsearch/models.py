@@ -26,8 +26,15 @@ class SearchEntry(models.Model):
     class Meta:
         verbose_name = _("search entry")
         verbose_name_plural = _("search entries")
-        constraints = [models.UniqueConstraint(fields=["source", "object_id"], name="textsearch_one_entry")]
-        indexes = [models.Index(fields=["case_type", "case_id"], name="textsearch_case")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "object_id", "case_type", "case_id"], name="textsearch_one_entry_per_case"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["case_type", "case_id"], name="textsearch_case"),
+            models.Index(fields=["source", "object_id"], name="textsearch_source"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.object_id}"

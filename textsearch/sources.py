@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_init, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 
 from . import index
 
@@ -111,10 +111,71 @@ def _organization_renamed(sender: Any, instance: Any, created: bool, raw: bool =
         index.write(source, request)
 
 
+def _register_sources() -> list[index.Source]:
+    """The outcome register's text, when that workflow is installed, found through the linked requests.
+
+    A harvested outcome is indexed once published and public (its text is then public), under every
+    request it is linked to; a tracked recommendation (English and Arabic wording) when its dialogue's
+    outcome is public, as the dialogue outcome's own recommendations are.
+    """
+    from django.apps import apps
+
+    from workflows.partnership.models import DialogueRequest, Outcome
+
+    if not apps.is_installed("workflows.outcomes"):
+        return []
+    request_type = DialogueRequest.case_type()
+    from workflows.outcomes.models import HarvestedOutcome, Recommendation
+
+    def harvested_text(outcome: Any) -> str | None:
+        if outcome.state != "published" or outcome.visibility != HarvestedOutcome.Visibility.PUBLIC:
+            return None
+        return index.joined(
+            outcome.reference,
+            outcome.title,
+            outcome.social_actor,
+            outcome.change,
+            outcome.place,
+            outcome.significance,
+            outcome.contribution,
+        )
+
+    def recommendation_text(recommendation: Any) -> str | None:
+        public = Outcome.objects.filter(
+            request_id=recommendation.request_id, visibility=Outcome.Visibility.PUBLIC
+        ).exists()
+        return index.joined(recommendation.text, recommendation.text_ar) if public else None
+
+    harvested = index.Source(
+        name="harvested_outcome",
+        model=HarvestedOutcome,
+        case_of=lambda outcome: (request_type, 0),
+        cases_of=lambda outcome: [(request_type, pk) for pk in outcome.requests.values_list("pk", flat=True)],
+        text_of=harvested_text,
+        rows=lambda: HarvestedOutcome.objects.order_by("pk").iterator(),
+    )
+    recommendation = index.Source(
+        name="recommendation",
+        model=Recommendation,
+        case_of=lambda item: (request_type, item.request_id),
+        text_of=recommendation_text,
+        rows=lambda: Recommendation.objects.order_by("pk").iterator(),
+    )
+
+    def relinked(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+        if action in ("post_add", "post_remove", "post_clear") and isinstance(instance, HarvestedOutcome):
+            index.write(harvested, instance)
+
+    m2m_changed.connect(
+        relinked, sender=HarvestedOutcome.requests.through, weak=False, dispatch_uid="textsearch:harvested:links"
+    )
+    return [harvested, recommendation]
+
+
 def connect() -> None:
     from partners.models import Organization
 
-    for source in (_request_source(), _outcome_source()):
+    for source in (_request_source(), _outcome_source(), *_register_sources()):
         index.register(source)
         watch(source)
     post_save.connect(_organization_renamed, sender=Organization, weak=False, dispatch_uid="textsearch:organization")

@@ -5,15 +5,15 @@ from __future__ import annotations
 import io
 
 import pytest
+from openpyxl import load_workbook
 
-pytest.importorskip("workflows.outcomes")
+import engine
 
-from openpyxl import load_workbook  # noqa: E402
+from .conftest import url
 
-import engine  # noqa: E402
-from tests.workflows.outcomes.conftest import dialogue, harvest, substantiator  # noqa: E402, F401
-
-from .conftest import url  # noqa: E402
+# Only with the outcome register installed; its fixtures, by name for pytest.
+_fixtures = pytest.importorskip("tests.workflows.outcomes.conftest")
+dialogue, substantiator, harvest = _fixtures.dialogue, _fixtures.substantiator, _fixtures.harvest
 
 pytestmark = pytest.mark.django_db
 
