@@ -28,6 +28,7 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
     ("portal:committee", _("Committee"), "everyone"),
+    ("portal:programme_report", _("Programme report"), "programme"),
 ]
 
 
@@ -59,6 +60,8 @@ def _visible(audience: str | Callable[[Any], bool], request: Any) -> bool:
         return who.is_requester
     if audience == "overseer":
         return who.is_secretariat or who.is_auditor
+    if audience == "programme":
+        return who.is_secretariat or who.is_auditor or who.is_chair
     if audience == "has_role":
         return bool(who.organization_ids) or who.is_secretariat or who.is_auditor or who.is_committee
     if audience == "follow_up":

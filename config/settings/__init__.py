@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "workflows.outcomes",
     "workflows.accession",
     "workflows.partnership",
+    "textsearch",
     "portal",
 ]
 

@@ -184,6 +184,12 @@ class RequestFilterSerializer(serializers.Serializer):
         min_value=1, max_value=2**62, required=False, help_text="Requesting or counterpart organization id."
     )
     search = serializers.CharField(max_length=200, required=False, help_text="In reference, title and summary.")
+    q = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text="Full text, Arabic-normalized (hamza/alef forms, taa marbuta, alef maqsura, diacritics, tatweel): "
+        "every word, by prefix, in the title, summary, policy question, requesting organization or public outcome.",
+    )
 
 
 class OrganizationFilterSerializer(serializers.Serializer):

@@ -23,6 +23,7 @@ from engine import verification
 from engine.audit import RequestContext
 from partners import selectors as partner_selectors
 from partners.models import Organization
+from textsearch import index as textsearch
 
 from .. import selectors, services
 from ..models import ActionItem, DialogueRequest, Meeting, Outcome, SeatAbsence, Vote
@@ -215,6 +216,8 @@ class RequestListView(GenericApiView):
             queryset = queryset.filter(
                 Q(reference__icontains=search) | Q(title__icontains=search) | Q(summary__icontains=search)
             )
+        if text := wanted.get("q"):
+            queryset = textsearch.search(queryset, text)
         # Newest first by id: creation order, served by the primary key index (no sort of every row).
         page = self.paginate_queryset(queryset.order_by("-id"))
         return self.get_paginated_response(RequestSerializer(page, many=True).data)
