@@ -2,7 +2,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import charter, dashboard, drafts, follow_up, home, notifications, requests, search, shell, transparency
+from .views import (
+    charter,
+    dashboard,
+    drafts,
+    follow_up,
+    home,
+    notifications,
+    requests,
+    search,
+    sessions,
+    shell,
+    transparency,
+)
 
 app_name = "portal"
 
@@ -22,6 +34,11 @@ urlpatterns = [
     path("requests/<str:reference>/conflict/", requests.conflict, name="request_conflict"),
     path("requests/<str:reference>/outcome/", requests.outcome_restricted, name="request_outcome"),
     path("requests/<str:reference>/meeting.ics", requests.meeting_ics, name="request_meeting_ics"),
+    path("requests/<str:reference>/sessions/<int:pk>/session.ics", sessions.session_ics, name="request_session_ics"),
+    path("requests/<str:reference>/sessions/<int:pk>/register/", sessions.session_register, name="session_register"),
+    path(
+        "requests/<str:reference>/sessions/<int:pk>/attendance/", sessions.session_attendance, name="session_attendance"
+    ),
     path("requests/<str:reference>/documents/", requests.attachment_upload, name="request_attachment_upload"),
     path("requests/<str:reference>/documents/<int:pk>/", requests.attachment_download, name="request_attachment"),
     path("requests/<str:reference>/follow-up/", requests.action_item_add, name="request_action_item_add"),

@@ -179,3 +179,12 @@ def running_clocks(clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @register.filter
 def finished_clocks(clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [clock for clock in clocks if not clock["open"]]
+
+
+@register.simple_tag
+def dialogue_series(case: Any) -> dict[str, Any]:
+    """The request's held sessions with their minutes, and attendance over the series by side and gender."""
+    from workflows.partnership import sessions
+
+    held = [session for session in sessions.series(case) if session["status"] == "held"]
+    return {"sessions": held, "figures": sessions.series_figures(case)}

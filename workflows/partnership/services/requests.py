@@ -196,8 +196,12 @@ def meeting_reschedule(
     return request_transition(request=request, name="reschedule_meeting", actor=actor, data=data, **options)
 
 
-def meeting_cancel(*, request: DialogueRequest, actor: Any, reason: str, **options: Any) -> DialogueRequest:
-    return request_transition(request=request, name="cancel_meeting", actor=actor, data={"reason": reason}, **options)
+def meeting_cancel(
+    *, request: DialogueRequest, actor: Any, reason: str, session: int | None = None, **options: Any
+) -> DialogueRequest:
+    """Cancel a session (the next scheduled one unless ``session`` names it)."""
+    data: dict[str, Any] = {"reason": reason} if session is None else {"reason": reason, "session": session}
+    return request_transition(request=request, name="cancel_meeting", actor=actor, data=data, **options)
 
 
 def meeting_record(
