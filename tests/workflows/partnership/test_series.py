@@ -1,0 +1,57 @@
+"""The dialogue series at the service level: existing meetings become session 1; a lone session keeps the outcome's minutes."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from workflows.partnership import services
+from workflows.partnership.models import Meeting
+
+from .conftest import draft, meeting_data, outcome_data, walk
+
+pytestmark = pytest.mark.django_db
+
+MIGRATION = importlib.import_module("workflows.partnership.migrations.0003_dialogue_series")
+
+
+def test_existing_meetings_become_the_sessions_of_their_request_first_one_first(partnership_world):
+    # given a workshop request whose first meeting was cancelled and second held, numbered as before the series
+    w = partnership_world
+    request = walk(w, draft(w, format="workshop"), "approved")
+    services.meeting_schedule(request=request, actor=w.secretariat, data=meeting_data())
+    services.meeting_cancel(request=request, actor=w.secretariat, reason="Minister travelling")
+    request = walk(w, request, "meeting_held")
+    first, second = Meeting.objects.filter(request=request).order_by("created_at", "id")
+    Meeting.objects.filter(pk=first.pk).update(number=7, kind="roundtable")
+    Meeting.objects.filter(pk=second.pk).update(number=9, kind="roundtable", held_at=None)
+
+    # when the data migration runs
+    MIGRATION.number_existing_meetings(apps, None)
+
+    # then the first meeting is session 1, the next session 2, with the request's format as theirs
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.number, first.kind, first.status) == (1, "workshop", "cancelled")
+    assert (second.number, second.kind, second.status) == (2, "workshop", "held")
+    assert second.held_at == second.updated_at
+
+
+def test_the_single_meeting_lifecycle_documents_its_lone_session_with_the_outcomes_minutes(partnership_world):
+    w = partnership_world
+    request = walk(w, draft(w), "meeting_held")
+
+    services.outcome_document(request=request, actor=w.secretariat, data=outcome_data(minutes="We agreed."))
+
+    session = request.meetings.get()
+    assert (session.number, session.minutes) == (1, "We agreed.")
+    event = request_event(request, "document_outcome")
+    assert [(s["number"], s["minutes"]) for s in event.data["sessions"]] == [(1, "We agreed.")]
+
+
+def request_event(request, action):
+    from engine.models import AuditEvent
+
+    return AuditEvent.objects.get(case_id=request.pk, case_type=request.case_type(), action=action)
