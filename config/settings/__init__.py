@@ -327,6 +327,8 @@ SPECTACULAR_SETTINGS = {
         "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
         "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
         "ApplicationKindEnum": "workflows.accession.models.Application.Kind",
+        "MeetingStatusEnum": "workflows.partnership.models.Meeting.Status",
+        "SessionKindEnum": "workflows.partnership.models.Meeting.Kind",
     },
 }
 

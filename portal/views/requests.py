@@ -136,20 +136,30 @@ def _session_rows(case: DialogueRequest, caps: Any) -> list[dict[str, Any]]:
     """Each session of the series with the buttons this person may use on it (the flow's answer)."""
     rows = []
     flow = presenters.flow_of(case)
+    # Whose role admits a unit at all is asked once; only then each session's guards (a few queries each).
+    open_units = set()
+    for name in (*SESSION_UNITS, "participant_registered", "attendance_recorded"):
+        option = caps.option(name)
+        if option is not None and option.spec.role_for(caps.flow, caps.user) is not None:
+            open_units.add(name)
+
+    def allows(name: str, data: dict[str, Any]) -> bool:
+        return name in open_units and caps.allows(name, data)
+
     for meeting in sorted(case.meetings.all(), key=lambda m: (m.number, m.pk)):
         data = {"session": meeting.pk}
-        people = list(meeting.participants.all())
+        scheduled, held = meeting.status == "scheduled", meeting.status == "held"
         rows.append(
             {
                 "meeting": meeting,
-                "figures": sessions.figures(people),
+                "figures": sessions.figures(list(meeting.participants.all())),
                 "actions": [
                     {"name": name, "label": flow.unit(name).label}
                     for name in SESSION_UNITS
-                    if meeting.status == "scheduled" and caps.allows(name, data)
+                    if scheduled and allows(name, data)
                 ],
-                "may_register": meeting.status == "scheduled" and caps.allows("participant_registered", data),
-                "may_record_attendance": meeting.status == "held" and caps.allows("attendance_recorded", data),
+                "may_register": scheduled and allows("participant_registered", data),
+                "may_record_attendance": held and allows("attendance_recorded", data),
             }
         )
     return rows

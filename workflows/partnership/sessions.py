@@ -62,6 +62,11 @@ def _get(row: Any, name: str) -> Any:
 def series(request: Any) -> list[dict[str, Any]]:
     """The sessions of ``request`` in order, with their minutes and attendance figures (JSON-friendly)."""
     sessions = list(Meeting.objects.filter(request=request).order_by("number", "id").prefetch_related("participants"))
+    return series_of(sessions)
+
+
+def series_of(sessions: list[Meeting]) -> list[dict[str, Any]]:
+    """``series`` from sessions already loaded with their participants (the request page's prefetch)."""
     return [
         {
             "session": meeting.pk,
@@ -74,7 +79,7 @@ def series(request: Any) -> list[dict[str, Any]]:
             "minutes": meeting.minutes,
             "figures": figures(list(meeting.participants.all())),
         }
-        for meeting in sessions
+        for meeting in sorted(sessions, key=lambda meeting: (meeting.number, meeting.pk))
     ]
 
 
