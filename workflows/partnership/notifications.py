@@ -45,8 +45,6 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     "cancel_meeting":     (Rule((INVITEES,), ics=True),),
     "meeting_soon":       (Rule((RECIPIENTS,)),),
     "record_meeting":     (Rule(("parties",), channels=(IN_APP,)),),
-    "participant_registered": (Rule(("secretariat",), channels=(IN_APP,)),),
-    "attendance_recorded": (Rule(("parties",), channels=(IN_APP,)),),
     "document_outcome":   (Rule(("parties",), kind="minutes_to_confirm"),),
     "confirm_minutes":    (Rule(("secretariat",), channels=(IN_APP,)),),
     # silence is consent, not a missed deadline: the parties hear so by email too (the scan sends no breach)
