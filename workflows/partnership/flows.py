@@ -390,6 +390,17 @@ def series_minutes_present(flow: RequestFlow) -> Reason | None:
     return None
 
 
+def no_session_held(flow: RequestFlow) -> Reason | None:
+    """Once a session of the series was held, the dialogue has taken place: it is documented, not withdrawn."""
+    if Meeting.objects.filter(request=flow.case, status=Meeting.Status.HELD).exists():
+        return Reason(
+            "session_held",
+            _("A session of this dialogue was already held: the request can no longer be withdrawn."),
+            article=charter.SCOPE,
+        )
+    return None
+
+
 def after_cancel(flow: RequestFlow, session: int | None = None, **rest: Any) -> str:
     """Still scheduled while another session is; held when one was; otherwise back to approved."""
     cancelled = session_of(flow)
@@ -654,6 +665,7 @@ class RequestFlow(Flow):
         target=WITHDRAWN,
         label=_("Withdraw"),
         roles=[requester],
+        guards=[no_session_held],
         form=forms.ReasonForm,
         on_success=effects.withdraw_written,
     )

@@ -181,7 +181,9 @@ class SessionRegistrationView(ApiView):
         case = requests_endpoints.get_case(request, reference)
         _session(case, pk)
         _run(request, case, "participant_registered", RegistrationInput, pk)
-        person = Participant.objects.filter(meeting_id=pk, walk_in=False).order_by("-id").first()
+        person = (
+            Participant.objects.filter(meeting_id=pk, walk_in=False, registered_by=request.user).order_by("-id").first()
+        )
         return Response(ParticipantSerializer(person).data, status=status.HTTP_201_CREATED)
 
 
