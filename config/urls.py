@@ -12,5 +12,6 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     path("", include("portal.urls")),
     path("notifications/", include("notify.urls")),
+    path("membership/", include("workflows.accession.urls")),
     prefix_default_language=False,
 )

@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from engine import calendar, outbox, sla
+from engine.demo import register as register_demo
 from engine.models import AuditEvent, OutboxMessage, SlaClock, SlaPolicy
 from partners.models import CharterVersion, CommitteeSeat, Membership, Organization, PlatformRole, Theme
 from partners.services import organization_accept_charter
@@ -1596,3 +1597,7 @@ def states_present() -> set[str]:
 
 def clock_statuses() -> Counter[str]:
     return Counter(SlaClock.objects.filter(case_type=CASE_TYPE).values_list("status", flat=True))
+
+
+# The one `manage.py demo` (engine.demo) runs this workflow's demo first: the others build on its people.
+register_demo("partnership", command="workflows.partnership.management.commands.demo", order=10)
