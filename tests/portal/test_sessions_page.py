@@ -137,3 +137,21 @@ def test_a_bad_walk_in_is_refused_with_its_reason_and_nothing_changes(client, wo
     assert answer.status_code == 400
     assert "Person 1" in answer.content.decode()
     assert not Participant.objects.exists()
+
+
+def test_a_sessions_button_opens_the_form_on_that_session_and_runs_on_it(client, world):
+    request, first, second = series_of_two(world)
+    client.force_login(world.secretariat)
+    do = url("portal:request_action", reference=request.reference, name="cancel_meeting")
+
+    form = client.get(f"{do}?session={second.pk}")
+    done = client.post(do, {"session": str(second.pk), "reason": "Merged into the roundtable", "version": ""})
+
+    assert form.status_code == 200
+    assert f'<option value="{second.pk}" selected>' in form.content.decode()
+    assert done.status_code == 302
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status, second.sequence) == ("scheduled", "cancelled", 1)
+    request.refresh_from_db()
+    assert request.state == "meeting_scheduled"
