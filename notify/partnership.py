@@ -30,7 +30,7 @@ def _models() -> Any:
 
 
 def meeting_ics_for(message: Any) -> bytes | None:
-    """The .ics of the request's latest meeting (METHOD:CANCEL once cancelled), or None."""
+    """The .ics of the session the event is about, else the request's latest (METHOD:CANCEL once cancelled)."""
     if not installed() or message.case_id is None:
         return None
     models = _models()
@@ -40,12 +40,12 @@ def meeting_ics_for(message: Any) -> bytes | None:
         from workflows.partnership.services.meetings import meeting_ics
     except ImportError:
         return None
-    meeting = (
-        models.Meeting.objects.filter(request_id=message.case_id)
-        .select_related("request", "organizer")
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    meetings = models.Meeting.objects.filter(request_id=message.case_id).select_related("request", "organizer")
+    session = ((message.payload or {}).get("data") or {}).get("session")
+    if isinstance(session, int):
+        # One session of a series: its own UID and SEQUENCE.
+        meetings = meetings.filter(pk=session)
+    meeting = meetings.order_by("-created_at", "-id").first()
     if meeting is None:
         return None
     return meeting_ics(meeting)

@@ -268,6 +268,8 @@ def _channels(rule: Rule, preference: Any) -> tuple[str, ...]:
 # What a recipient's row keeps of the event (the event's own row keeps all of it): the words of a
 # notification use only these, and minutes or long texts need not be copied once per recipient.
 _KEPT = ("from_state", "to_state", "state", "owner", "due_at", "escalate")
+#: not shown, but needed to deliver: which session of a series a calendar file is about
+_KEPT_DATA = ("session",)
 
 
 def _slim(payload: dict[str, Any]) -> dict[str, Any]:
@@ -276,7 +278,7 @@ def _slim(payload: dict[str, Any]) -> dict[str, Any]:
     data = payload.get("data") or {}
     return {
         **{key: payload[key] for key in _KEPT if key in payload},
-        "data": {key: data[key] for key in DETAIL_LABELS if key in data},
+        "data": {key: data[key] for key in (*DETAIL_LABELS, *_KEPT_DATA) if key in data},
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 HARVESTING_HELP = {
@@ -55,13 +56,36 @@ def _article_choices() -> list[tuple[str, str]]:
     ]
 
 
+def _session_choices(case: Any, statuses: Any) -> list[tuple[Any, str]]:
+    from workflows.partnership.models import Meeting
+
+    sessions = Meeting.objects.filter(request=case, status__in=list(statuses)).order_by("starts_at", "number")
+    return [
+        (
+            session.pk,
+            _("Session %(number)s: %(kind)s, %(date)s")
+            % {
+                "number": session.number,
+                "kind": session.get_kind_display(),
+                "date": formats.date_format(timezone.localtime(session.starts_at), "SHORT_DATETIME_FORMAT"),
+            },
+        )
+        for session in sessions
+    ]
+
+
 def dress(form: forms.Form, case: Any) -> forms.Form:
     """Give each field of a transition form a usable widget (in place) and return the form."""
     for name, field in list(form.fields.items()):
         kind = type(field).__name__
-        if name == "invitees":
+        if name in ("invitees", "present", "walk_ins"):
+            # People present are entered on the session's attendance page, one row per person.
             # The parties' coordinators are invited by default; choosing others is for the API.
             del form.fields[name]
+            continue
+        if name == "session":
+            # A session of the series: the ones this form may be about (scheduled, or held for attendance).
+            field.widget = forms.Select(choices=_session_choices(case, getattr(form, "session_statuses", ())))
             continue
         if name == "organization" and kind == "IntegerField":
             # Confirming for one's own organization; the service picks it when there is one.
@@ -89,8 +113,8 @@ def dress(form: forms.Form, case: Any) -> forms.Form:
     return form
 
 
-def build(spec: Any, case: Any, data: Any = None, files: Any = None) -> forms.Form | None:
+def build(spec: Any, case: Any, data: Any = None, files: Any = None, initial: Any = None) -> forms.Form | None:
     """The transition's form, bound to ``data`` when given, ready to render."""
     if spec.form is None:
         return None
-    return dress(spec.form(data=data, files=files), case)
+    return dress(spec.form(data=data, files=files, initial=initial), case)

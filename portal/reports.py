@@ -168,6 +168,32 @@ def time_per_party() -> Table:
     return table
 
 
+def attendance() -> Table:
+    """People present at held sessions (attendances over every dialogue series), by side and gender."""
+    from workflows.partnership import sessions
+    from workflows.partnership.models import Participant
+
+    figures = sessions.figures_for(DialogueRequest.objects.all())
+    genders = Participant.Gender.choices
+    table = Table(
+        "attendance",
+        _("Attendance at dialogue sessions by side and gender"),
+        [_("Side"), *[label for _value, label in genders], _("Total")],
+    )
+    table.rows = [
+        [
+            str(label),
+            *[figures["by_side_and_gender"][side][gender] for gender, _label in genders],
+            figures["by_side"][side],
+        ]
+        for side, label in Side.choices
+    ]
+    table.rows.append(
+        [str(_("Total")), *[figures["by_gender"][gender] for gender, _label in genders], figures["attended"]]
+    )
+    return table
+
+
 def overview() -> dict[str, Table]:
-    tables = [by_state(), by_theme(), by_side(), sla_compliance(), time_in_state(), time_per_party()]
+    tables = [by_state(), by_theme(), by_side(), sla_compliance(), time_in_state(), time_per_party(), attendance()]
     return {table.key: table for table in tables}

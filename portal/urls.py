@@ -14,6 +14,7 @@ from .views import (
     programme,
     requests,
     search,
+    sessions,
     shell,
     transparency,
 )
@@ -38,6 +39,11 @@ urlpatterns = [
     path("requests/<str:reference>/meeting.ics", requests.meeting_ics, name="request_meeting_ics"),
     path("requests/<str:reference>/report/", dialogue_report.request_report_page, name="request_report"),
     path("requests/<str:reference>/report.pdf", dialogue_report.request_report_pdf, name="request_report_pdf"),
+    path("requests/<str:reference>/sessions/<int:pk>/session.ics", sessions.session_ics, name="request_session_ics"),
+    path("requests/<str:reference>/sessions/<int:pk>/register/", sessions.session_register, name="session_register"),
+    path(
+        "requests/<str:reference>/sessions/<int:pk>/attendance/", sessions.session_attendance, name="session_attendance"
+    ),
     path("requests/<str:reference>/documents/", requests.attachment_upload, name="request_attachment_upload"),
     path("requests/<str:reference>/documents/<int:pk>/", requests.attachment_download, name="request_attachment"),
     path("requests/<str:reference>/follow-up/", requests.action_item_add, name="request_action_item_add"),

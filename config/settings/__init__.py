@@ -335,6 +335,8 @@ SPECTACULAR_SETTINGS = {
         "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
         "ApplicationKindEnum": "workflows.accession.models.Application.Kind",
         "SideEnum": "partners.models.Side",
+        "MeetingStatusEnum": "workflows.partnership.models.Meeting.Status",
+        "SessionKindEnum": "workflows.partnership.models.Meeting.Kind",
     },
 }
 

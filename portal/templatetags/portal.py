@@ -179,3 +179,14 @@ def running_clocks(clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @register.filter
 def finished_clocks(clocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [clock for clock in clocks if not clock["open"]]
+
+
+@register.simple_tag
+def dialogue_series(case: Any) -> dict[str, Any]:
+    """The request's held sessions with their minutes, and attendance over the series by side and gender."""
+    from workflows.partnership import sessions
+
+    # The request page prefetched the sessions and their participants: no query here.
+    held = [meeting for meeting in case.meetings.all() if meeting.status == "held"]
+    people = [person for meeting in held for person in meeting.participants.all()]
+    return {"sessions": sessions.series_of(held), "figures": sessions.figures(people)}

@@ -17,7 +17,15 @@ from .. import charts, reports
 from ..access import viewer
 
 # Which column of each table the chart draws.
-CHART_COLUMN = {"by_state": 1, "by_theme": 1, "by_side": 1, "sla": 2, "time_in_state": 1, "time_per_party": 1}
+CHART_COLUMN = {
+    "by_state": 1,
+    "by_theme": 1,
+    "by_side": 1,
+    "sla": 2,
+    "time_in_state": 1,
+    "time_per_party": 1,
+    "attendance": 4,
+}
 
 
 def _oversight_only(request: HttpRequest) -> None:
@@ -60,6 +68,7 @@ def dashboard_csv(request: HttpRequest, key: str) -> HttpResponse:
         "sla": reports.sla_compliance,
         "time_in_state": reports.time_in_state,
         "time_per_party": reports.time_per_party,
+        "attendance": reports.attendance,
     }
     builder = builders.get(key)
     if builder is None:

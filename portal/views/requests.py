@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 import engine
 from engine.audit import RequestContext
 from engine.errors import ConcurrentChange, EngineError, GuardFailed, InvalidInput, NotPermitted
-from workflows.partnership import committee, selectors, services
+from workflows.partnership import committee, selectors, services, sessions
 from workflows.partnership.flows import current_meeting
 from workflows.partnership.models import ActionItem, DialogueRequest
 
@@ -99,6 +99,7 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
         "clocks": [_clock_row(case, clock) for clock in case.sla_clocks],
         "meeting": meeting,
         "meetings": list(case.meetings.all()),
+        "sessions": _session_rows(case, caps),
         "outcome": outcome if show_outcome and not restricted else None,
         "outcome_restricted": restricted,
         "outcome_hidden": outcome is not None and not show_outcome,
@@ -126,6 +127,42 @@ def _has_outcome(case: DialogueRequest) -> bool:
     except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist
         return False
     return True
+
+
+SESSION_UNITS = ("reschedule_meeting", "cancel_meeting", "record_meeting")
+
+
+def _session_rows(case: DialogueRequest, caps: Any) -> list[dict[str, Any]]:
+    """Each session of the series with the buttons this person may use on it (the flow's answer)."""
+    rows = []
+    flow = presenters.flow_of(case)
+    # Whose role admits a unit at all is asked once; only then each session's guards (a few queries each).
+    open_units = set()
+    for name in (*SESSION_UNITS, "participant_registered", "attendance_recorded"):
+        option = caps.option(name)
+        if option is not None and option.spec.role_for(caps.flow, caps.user) is not None:
+            open_units.add(name)
+
+    def allows(name: str, data: dict[str, Any]) -> bool:
+        return name in open_units and caps.allows(name, data)
+
+    for meeting in sorted(case.meetings.all(), key=lambda m: (m.number, m.pk)):
+        data = {"session": meeting.pk}
+        scheduled, held = meeting.status == "scheduled", meeting.status == "held"
+        rows.append(
+            {
+                "meeting": meeting,
+                "figures": sessions.figures(list(meeting.participants.all())),
+                "actions": [
+                    {"name": name, "label": flow.unit(name).label}
+                    for name in SESSION_UNITS
+                    if scheduled and allows(name, data)
+                ],
+                "may_register": scheduled and allows("participant_registered", data),
+                "may_record_attendance": held and allows("attendance_recorded", data),
+            }
+        )
+    return rows
 
 
 def current_meeting_from(case: DialogueRequest) -> Any:
@@ -236,7 +273,9 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
             template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
             return render(request, template, {**context, "page_title": spec.label}, status=_status(error))
         return _done(request, reference, _("Done: %(action)s.") % {"action": spec.label})
-    form = action_forms.build(spec, case)
+    # A session's own button names it (``?session=``): the form opens on that session.
+    session = request.GET.get("session", "")
+    form = action_forms.build(spec, case, initial={"session": session} if session.isdigit() else None)
     context = {
         "case": case,
         "spec": spec,

@@ -549,7 +549,14 @@ class _Builder:
         services.conflict_declare(request=r, actor=self.u(username), reason=reason)
 
     def schedule(
-        self, r: DialogueRequest, when: dt.datetime, starts: dt.datetime, hours: float, location: str, agenda: str
+        self,
+        r: DialogueRequest,
+        when: dt.datetime,
+        starts: dt.datetime,
+        hours: float,
+        location: str,
+        agenda: str,
+        **session: Any,
     ) -> None:
         self.at(when)
         data = {
@@ -557,14 +564,31 @@ class _Builder:
             "ends_at": (starts + dt.timedelta(hours=hours)).isoformat(),
             "location": location,
             "agenda": agenda,
+            **session,
         }
         services.meeting_schedule(request=r, actor=self.u("secretariat"), data=data)
 
-    def record(self, r: DialogueRequest, when: dt.datetime, present: list[str]) -> None:
+    def record(self, r: DialogueRequest, when: dt.datetime, present: list[str], **session: Any) -> None:
+        """The session was held; ``session`` may name it (``number``) and give minutes, people and walk-ins."""
         self.at(when)
-        services.meeting_record(
-            request=r, actor=self.u("secretariat"), attended_organizations=[self.orgs[k].pk for k in present]
-        )
+        data: dict[str, Any] = {"attended_organizations": [self.orgs[k].pk for k in present]}
+        if "number" in session:
+            meeting = r.meetings.get(number=session.pop("number"))
+            data["session"] = meeting.pk
+            names = set(session.pop("people", []))
+            data["present"] = [p.pk for p in meeting.participants.all() if p.name in names]
+        data.update(session)
+        services.meeting_record(request=r, actor=self.u("secretariat"), data=data)
+
+    def register(
+        self, r: DialogueRequest, when: dt.datetime, number: int, people: list[tuple[str, str, str, str]]
+    ) -> None:
+        """People registered for session ``number`` by the secretariat: (name, organization key, gender, role)."""
+        self.at(when)
+        session = r.meetings.get(number=number)
+        for name, key, gender, role in people:
+            data = {"session": session.pk, "name": name, "organization": self.orgs[key].pk, "gender": gender}
+            services.participant_register(request=r, actor=self.u("secretariat"), data={**data, "role": role})
 
     def present_line(self, r: DialogueRequest) -> str:
         """Who sat at the table, in the request's language(s): the parties' coordinators and the secretariat."""
@@ -934,8 +958,51 @@ class _Builder:
                 "Ministry of Justice, Adlieh, Beirut — meeting room 3",
                 "1. Opening by the Ministry of Justice\n2. Diversion measures in the juvenile law: CAJJ case data\n"
                 "3. Role of the social workers of the Ministry of Social Affairs\n4. Follow-up steps",
+                capacity=30,
             )
-            self.record(r, t.ago(30, 14, 30), ["cajj", "moj", "mosa"])
+            # A dialogue series: the roundtable, then a drafting workshop the next day.
+            self.schedule(
+                r,
+                t.ago(35, 10, 30),
+                t.ago(29, 10),
+                3,
+                "Ministry of Justice, Adlieh, Beirut — meeting room 3",
+                "1. The draft guidelines, article by article\n2. The social workers' part in diversion plans",
+                kind="workshop",
+                title="Drafting the diversion guidelines",
+            )
+            self.register(
+                r,
+                t.ago(33, 11),
+                1,
+                [
+                    ("Rania Khoury", "cajj", "female", "speaker"),
+                    ("Joseph Abi Nader", "moj", "male", "participant"),
+                    ("Lama Saad", "mosa", "female", "participant"),
+                    ("Fadi Halabi", "moj", "male", "observer"),
+                ],
+            )
+            self.record(
+                r,
+                t.ago(30, 14, 30),
+                ["cajj", "moj", "mosa"],
+                number=1,
+                people=["Rania Khoury", "Joseph Abi Nader", "Lama Saad"],
+                walk_ins=[{"name": "Nadine Karam", "organization": self.orgs["cajj"].pk, "gender": "female"}],
+                minutes="Roundtable: CAJJ presented 212 cases; the ministries agreed to draft guidelines together.",
+            )
+            self.record(
+                r,
+                t.ago(29, 14),
+                ["cajj", "moj", "mosa"],
+                number=2,
+                walk_ins=[
+                    {"name": "Joseph Abi Nader", "organization": self.orgs["moj"].pk, "gender": "male"},
+                    {"name": "Rania Khoury", "organization": self.orgs["cajj"].pk, "gender": "female"},
+                    {"name": "Samir Haddad", "organization": self.orgs["mosa"].pk, "gender": "male"},
+                ],
+                minutes="Workshop: the first draft of the guidelines was reviewed article by article.",
+            )
             self.document(
                 r,
                 t.ago(28, 11),

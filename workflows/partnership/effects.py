@@ -28,6 +28,7 @@ from .models import (
     MeetingChange,
     MinutesConfirmation,
     Outcome,
+    Participant,
     SeatAbsence,
     Vote,
 )
@@ -102,11 +103,23 @@ def _meeting_uid(request: DialogueRequest) -> str:
     return f"{request.reference.lower()}-{uuid.uuid4().hex[:12]}@partnership-dialogue"
 
 
+def _session(flow: Any, event: AuditEvent) -> Meeting | None:
+    pk = event.data.get("session")
+    if pk is None:
+        return current_meeting(flow.case)
+    return Meeting.objects.filter(request=flow.case, pk=pk).first()
+
+
 def schedule_written(flow: Any, event: AuditEvent) -> None:
+    """A new session of the series, with its own calendar UID."""
     request, actor = flow.case, flow.user
     data = event.data
     meeting = Meeting.objects.create(
         request=request,
+        number=data.get("number") or 1,
+        kind=data.get("kind") or Meeting.Kind.ROUNDTABLE,
+        title=data.get("title") or "",
+        capacity=data.get("capacity"),
         uid=_meeting_uid(request),
         sequence=0,
         starts_at=_dt(data["starts_at"]),
@@ -122,11 +135,12 @@ def schedule_written(flow: Any, event: AuditEvent) -> None:
 
 
 def reschedule_written(flow: Any, event: AuditEvent) -> None:
-    request, actor = flow.case, flow.user
+    """The session moves: same UID, SEQUENCE one higher, so calendars update it."""
+    actor = flow.user
     data = event.data
-    meeting = current_meeting(request)
+    meeting = _session(flow, event)
     if meeting is None:
-        return schedule_written(flow, event)
+        return None
     MeetingChange.objects.create(
         meeting=meeting,
         kind=MeetingChange.Kind.RESCHEDULED,
@@ -143,6 +157,9 @@ def reschedule_written(flow: Any, event: AuditEvent) -> None:
     meeting.location = data["location"]
     meeting.agenda = data["agenda"]
     meeting.online_url = data.get("online_url") or ""
+    for name in ("kind", "title", "capacity"):
+        if data.get(name):
+            setattr(meeting, name, data[name])
     meeting.sequence += 1
     meeting.updated_at = _when(event)
     meeting.save()
@@ -151,8 +168,8 @@ def reschedule_written(flow: Any, event: AuditEvent) -> None:
 
 
 def cancel_written(flow: Any, event: AuditEvent) -> None:
-    """The meeting is cancelled (back to approved): same UID, higher SEQUENCE, so calendars drop it."""
-    meeting = current_meeting(flow.case)
+    """The session is cancelled: same UID, higher SEQUENCE, so calendars drop it."""
+    meeting = _session(flow, event)
     if meeting is not None:
         _cancel(meeting, flow.user, event)
 
@@ -175,24 +192,102 @@ def _cancel(meeting: Meeting, actor: Any, event: AuditEvent) -> None:
     meeting.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
 
 
+def _attendance(flow: Any, meeting: Meeting, event: AuditEvent) -> None:
+    """Registered people present (the others absent) and walk-ins, as the event records them."""
+    data = event.data
+    present = set(data.get("present") or [])
+    registered = Participant.objects.filter(meeting=meeting, walk_in=False)
+    if present or data.get("walk_ins"):
+        registered.filter(pk__in=present).update(attended=True)
+        registered.exclude(pk__in=present).update(attended=False)
+    Participant.objects.bulk_create(
+        [
+            Participant(
+                meeting=meeting,
+                name=person["name"],
+                organization_id=person.get("organization"),
+                organization_name=person.get("organization_name") or "",
+                side=person["side"],
+                gender=person["gender"],
+                role=person.get("role") or Participant.Role.PARTICIPANT,
+                walk_in=True,
+                attended=True,
+                registered_by=flow.user,
+                registered_at=_when(event),
+            )
+            for person in data.get("walk_ins") or []
+        ]
+    )
+
+
 def record_written(flow: Any, event: AuditEvent) -> None:
+    """The session was held: its minutes, who attended (organizations and people)."""
     request = flow.case
-    meeting = current_meeting(request)
+    meeting = _session(flow, event)
     if meeting is None:
         return
-    attended = set(event.data["attended_organizations"])
+    _attendance(flow, meeting, event)
+    attended = set(event.data.get("attended_organizations") or [])
+    attended |= set(
+        Participant.objects.filter(meeting=meeting, attended=True, organization__isnull=False).values_list(
+            "organization_id", flat=True
+        )
+    )
     organizations = committee.party_organization_ids(request) | attended
     Attendance.objects.bulk_create(
         [Attendance(meeting=meeting, organization_id=org, present=org in attended) for org in sorted(organizations)]
     )
     meeting.status = Meeting.Status.HELD
+    meeting.minutes = event.data.get("minutes") or ""
+    meeting.held_at = _when(event)
     meeting.updated_at = _when(event)
-    meeting.save(update_fields=["status", "updated_at"])
+    meeting.save(update_fields=["status", "minutes", "held_at", "updated_at"])
+
+
+def attendance_written(flow: Any, event: AuditEvent) -> None:
+    """Attendance of a held session, recorded (or completed) after it."""
+    meeting = _session(flow, event)
+    if meeting is None:
+        return
+    _attendance(flow, meeting, event)
+    present_organizations = set(
+        Participant.objects.filter(meeting=meeting, attended=True, organization__isnull=False).values_list(
+            "organization_id", flat=True
+        )
+    )
+    for organization_id in present_organizations:
+        Attendance.objects.update_or_create(
+            meeting=meeting, organization_id=organization_id, defaults={"present": True}
+        )
+
+
+def participant_written(flow: Any, event: AuditEvent) -> None:
+    """A person registered for a session (the capacity guard ran under the request's row lock)."""
+    data = event.data
+    meeting = _session(flow, event)
+    if meeting is None:
+        return
+    Participant.objects.create(
+        meeting=meeting,
+        name=data["name"],
+        organization_id=data.get("organization"),
+        organization_name=data.get("organization_name") or "",
+        side=data["side"],
+        gender=data["gender"],
+        role=data.get("role") or Participant.Role.PARTICIPANT,
+        registered_by=flow.user,
+        registered_at=_when(event),
+    )
 
 
 def document_outcome_written(flow: Any, event: AuditEvent) -> None:
     request, actor = flow.case, flow.user
     data = event.data
+    held = list(Meeting.objects.filter(request=request, status=Meeting.Status.HELD))
+    if len(held) == 1 and not held[0].minutes.strip():
+        # A lone session's minutes are the outcome's (the single-meeting lifecycle).
+        held[0].minutes = data["minutes"]
+        held[0].save(update_fields=["minutes"])
     Outcome.objects.create(
         request=request,
         minutes=data["minutes"],
@@ -232,9 +327,8 @@ def reopen_written(flow: Any, event: AuditEvent) -> None:
 
 
 def withdraw_written(flow: Any, event: AuditEvent) -> None:
-    """A scheduled meeting is cancelled with the request: invitees get the cancellation (same UID, higher SEQUENCE)."""
-    meeting = current_meeting(flow.case)
-    if meeting is not None and meeting.status == Meeting.Status.SCHEDULED:
+    """Scheduled sessions are cancelled with the request: invitees get the cancellation (same UID, higher SEQUENCE)."""
+    for meeting in Meeting.objects.filter(request=flow.case, status=Meeting.Status.SCHEDULED):
         _cancel(meeting, flow.user, event)
 
 

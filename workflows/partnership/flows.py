@@ -23,10 +23,10 @@ from partners import charter
 from partners.models import CharterAcceptance, CharterArticle, Membership, Organization, PlatformRole, Side
 from partners.selectors import is_secretariat, user_access
 
-from . import committee, effects, forms
+from . import committee, effects, forms, sessions
 from .effects import current_meeting
 from .errors import AlreadyDeclared, AlreadyVoted
-from .models import ActionItem, ConflictDeclaration, DialogueRequest, MinutesConfirmation, Outcome, Vote
+from .models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, MinutesConfirmation, Outcome, Vote
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -451,8 +451,13 @@ def both_sides_invited(flow: RequestFlow) -> Reason | None:
     return None
 
 
+def session_of(flow: RequestFlow, statuses: tuple[str, ...] = (Meeting.Status.SCHEDULED,)) -> Meeting | None:
+    """The session the unit is about: the one named in its input, else the next one in ``statuses``."""
+    return sessions.target_session(flow.case, (flow.data or {}).get("session"), statuses=statuses)
+
+
 def meeting_started(flow: RequestFlow) -> Reason | None:
-    meeting = current_meeting(flow.case)
+    meeting = session_of(flow)
     if meeting is None or meeting.starts_at > flow.clock():
         return Reason(
             "meeting_not_started",
@@ -460,6 +465,92 @@ def meeting_started(flow: RequestFlow) -> Reason | None:
             article=charter.SCOPE,
         )
     return None
+
+
+def session_exists(flow: RequestFlow) -> Reason | None:
+    if session_of(flow) is None:
+        return Reason("no_session", _("No session of this request is scheduled."), article=charter.SCOPE)
+    return None
+
+
+def registration_open(flow: RequestFlow) -> Reason | None:
+    meeting = session_of(flow)
+    if meeting is None:
+        return Reason("no_session", _("No session of this request is scheduled."), article=charter.SCOPE)
+    if meeting.starts_at <= timezone.now():
+        return Reason(
+            "registration_closed",
+            _("Registration for session %(number)s closed when it started."),
+            article=charter.SCOPE,
+            params={"number": meeting.number},
+        )
+    return None
+
+
+def session_has_place(flow: RequestFlow) -> Reason | None:
+    """Capacity: the engine holds the request's row lock, so two registrations for the last place queue here."""
+    meeting = session_of(flow)
+    if meeting is None or meeting.capacity is None:
+        return None
+    if sessions.registered_count(meeting) >= meeting.capacity:
+        return Reason(
+            "session_full",
+            _("Session %(number)s is full: all %(capacity)s places are taken."),
+            article=charter.SCOPE,
+            params={"number": meeting.number, "capacity": meeting.capacity},
+        )
+    return None
+
+
+def held_session_exists(flow: RequestFlow) -> Reason | None:
+    if session_of(flow, (Meeting.Status.HELD,)) is None:
+        return Reason("no_held_session", _("No session of this request has been held yet."), article=charter.SCOPE)
+    return None
+
+
+def series_minutes_present(flow: RequestFlow) -> Reason | None:
+    """Each held session has its minutes; a lone session's minutes may be the outcome's own."""
+    held = list(Meeting.objects.filter(request=flow.case, status=Meeting.Status.HELD).order_by("number"))
+    if len(held) <= 1:
+        return None
+    missing = [str(meeting.number) for meeting in held if not meeting.minutes.strip()]
+    if missing:
+        return Reason(
+            "session_minutes_missing",
+            _("Record the minutes of every session before documenting the outcome (sessions %(numbers)s)."),
+            article=charter.OUTCOMES_AND_FOLLOW_UP,
+            params={"numbers": ", ".join(missing)},
+        )
+    return None
+
+
+def no_session_held(flow: RequestFlow) -> Reason | None:
+    """Once a session of the series was held, the dialogue has taken place: it is documented, not withdrawn."""
+    if Meeting.objects.filter(request=flow.case, status=Meeting.Status.HELD).exists():
+        return Reason(
+            "session_held",
+            _("A session of this dialogue was already held: the request can no longer be withdrawn."),
+            article=charter.SCOPE,
+        )
+    return None
+
+
+def after_cancel(flow: RequestFlow, session: int | None = None, **rest: Any) -> str:
+    """Still scheduled while another session is; held when one was; otherwise back to approved."""
+    cancelled = session_of(flow)
+    remaining = sessions.scheduled_sessions(flow.case).exclude(pk=getattr(cancelled, "pk", None))
+    if remaining.exists():
+        return MEETING_SCHEDULED
+    if Meeting.objects.filter(request=flow.case, status=Meeting.Status.HELD).exists():
+        return MEETING_HELD
+    return APPROVED
+
+
+def after_record(flow: RequestFlow, session: int | None = None, **rest: Any) -> str:
+    """Held once no other session of the series is still to come."""
+    recorded = session_of(flow)
+    remaining = sessions.scheduled_sessions(flow.case).exclude(pk=getattr(recorded, "pk", None))
+    return MEETING_SCHEDULED if remaining.exists() else MEETING_HELD
 
 
 def minutes_present(flow: RequestFlow) -> Reason | None:
@@ -730,6 +821,7 @@ class RequestFlow(Flow):
         target=WITHDRAWN,
         label=_("Withdraw"),
         roles=[requester],
+        guards=[no_session_held],
         form=forms.ReasonForm,
         on_success=effects.withdraw_written,
     )
@@ -738,11 +830,12 @@ class RequestFlow(Flow):
         return self._cancelled_invitees()
 
     def _cancelled_invitees(self) -> dict[str, Any]:
-        """Who was invited to the meeting being cancelled: they receive the cancellation (METHOD:CANCEL)."""
-        meeting = current_meeting(self.case)
-        if meeting is None or meeting.status != meeting.Status.SCHEDULED:
+        """Who was invited to the sessions being cancelled: they receive the cancellation (METHOD:CANCEL)."""
+        scheduled = sessions.scheduled_sessions(self.case)
+        invitees = Meeting.invitees.through.objects.filter(meeting__in=scheduled).values_list("user_id", flat=True)
+        if not scheduled.exists():
             return {}
-        return {"invitees": sorted(meeting.invitees.values_list("pk", flat=True))}
+        return {"invitees": sorted(set(invitees))}
 
     # The committee
 
@@ -854,20 +947,29 @@ class RequestFlow(Flow):
         self.case.decided_at = None
         return {"round": self.case.vote_round}
 
-    # The meeting
+    # The meeting: a series of sessions, each scheduled, rescheduled, cancelled and recorded on its own.
+    # The request is "meeting scheduled" while a session is to come, "meeting held" once none is.
 
     @transition(
         state,
-        source=APPROVED,
+        source=[APPROVED, MEETING_SCHEDULED, MEETING_HELD],
         target=MEETING_SCHEDULED,
-        label=_("Schedule the meeting"),
+        label=_("Schedule a session"),
         roles=[secretariat],
         guards=[meeting_in_future, business_day_or_override, both_sides_invited],
         form=forms.MeetingForm,
         on_success=effects.schedule_written,
+        description=_("The first session of the dialogue, or a further one (a workshop, a follow-up meeting)."),
     )
     def schedule_meeting(self, **fields: Any) -> dict[str, Any]:
-        return {"invitees": fields.get("invitees") or default_invitee_ids(self.case), **_day_override(fields)}
+        kinds = {value for value, _label in Meeting.Kind.choices}
+        kind = fields.get("kind") or (self.case.format if self.case.format in kinds else Meeting.Kind.ROUNDTABLE)
+        return {
+            "invitees": fields.get("invitees") or default_invitee_ids(self.case),
+            "number": sessions.next_number(self.case),
+            "kind": kind,
+            **_day_override(fields),
+        }
 
     @transition(
         state,
@@ -875,42 +977,84 @@ class RequestFlow(Flow):
         target=MEETING_SCHEDULED,
         label=_("Reschedule the meeting"),
         roles=[secretariat],
-        guards=[meeting_in_future, business_day_or_override, both_sides_invited],
+        guards=[session_exists, meeting_in_future, business_day_or_override, both_sides_invited],
         form=forms.RescheduleForm,
         on_success=effects.reschedule_written,
     )
     def reschedule_meeting(self, **fields: Any) -> dict[str, Any]:
-        if fields.get("invitees"):
-            return {"invitees": fields["invitees"], **_day_override(fields)}
-        meeting = current_meeting(self.case)
-        invitees = list(meeting.invitees.values_list("pk", flat=True)) if meeting else []
-        return {"invitees": invitees or default_invitee_ids(self.case), **_day_override(fields)}
+        meeting = session_of(self)
+        assert meeting is not None  # the guard
+        invitees = fields.get("invitees") or list(meeting.invitees.values_list("pk", flat=True))
+        return {
+            "session": meeting.pk,
+            "number": meeting.number,
+            "invitees": invitees or default_invitee_ids(self.case),
+            **_day_override(fields),
+        }
 
     @transition(
         state,
         source=MEETING_SCHEDULED,
-        target=APPROVED,
+        target=chosen_target(after_cancel, APPROVED, MEETING_SCHEDULED, MEETING_HELD),
         label=_("Cancel the meeting"),
         roles=[secretariat],
-        form=forms.ReasonForm,
+        guards=[session_exists],
+        form=forms.CancelMeetingForm,
         on_success=effects.cancel_written,
+        description=_("Back to approved when no other session is held or to come."),
     )
-    def cancel_meeting(self, *, reason: str) -> dict[str, Any]:
-        """Back to approved: a new meeting can be scheduled."""
-        return self._cancelled_invitees()
+    def cancel_meeting(self, *, reason: str, session: int | None = None) -> dict[str, Any]:
+        meeting = session_of(self)
+        assert meeting is not None  # the guard
+        return {
+            "session": meeting.pk,
+            "number": meeting.number,
+            "invitees": sorted(meeting.invitees.values_list("pk", flat=True)),
+        }
 
     @transition(
         state,
         source=MEETING_SCHEDULED,
-        target=MEETING_HELD,
+        target=chosen_target(after_record, MEETING_HELD, MEETING_SCHEDULED),
         label=_("Record the meeting"),
         roles=[secretariat],
-        guards=[meeting_started],
+        guards=[session_exists, meeting_started],
         form=forms.RecordMeetingForm,
         on_success=effects.record_written,
     )
-    def record_meeting(self, *, attended_organizations: list[int]) -> None:
-        """Attendance rows are written by the effect."""
+    def record_meeting(self, **fields: Any) -> dict[str, Any]:
+        """Attendance rows (by organization and per person) and the session's minutes are written by the effect."""
+        meeting = session_of(self)
+        assert meeting is not None  # the guard
+        return {"session": meeting.pk, "number": meeting.number}
+
+    @action(
+        source=MEETING_SCHEDULED,
+        label=_("Participant registered"),
+        roles=[secretariat, party_member],
+        guards=[registration_open, session_has_place],
+        form=forms.RegistrationForm,
+        on_success=effects.participant_written,
+        visible_to=(secretariat, party_member, auditor),
+    )
+    def participant_registered(self, **fields: Any) -> dict[str, Any]:
+        meeting = session_of(self)
+        assert meeting is not None  # the guard
+        return {"session": meeting.pk, "number": meeting.number}
+
+    @action(
+        source=[MEETING_SCHEDULED, MEETING_HELD],
+        label=_("Attendance recorded"),
+        roles=[secretariat],
+        guards=[held_session_exists],
+        form=forms.AttendanceForm,
+        on_success=effects.attendance_written,
+        visible_to=(secretariat, party_member, auditor),
+    )
+    def attendance_recorded(self, **fields: Any) -> dict[str, Any]:
+        meeting = session_of(self, (Meeting.Status.HELD,))
+        assert meeting is not None  # the guard
+        return {"session": meeting.pk, "number": meeting.number}
 
     # Outcome and follow-up
 
@@ -920,12 +1064,17 @@ class RequestFlow(Flow):
         target=OUTCOME_DOCUMENTED,
         label=_("Document the outcome"),
         roles=[secretariat],
-        guards=[minutes_present, harvesting_complete, restriction_justified],
+        guards=[minutes_present, series_minutes_present, harvesting_complete, restriction_justified],
         form=forms.OutcomeForm,
         on_success=effects.document_outcome_written,
     )
-    def document_outcome(self, **fields: Any) -> None:
-        """The outcome row is written by the effect; the parties now confirm the minutes."""
+    def document_outcome(self, **fields: Any) -> dict[str, Any]:
+        """The outcome row is written by the effect; it documents the series; the parties now confirm the minutes."""
+        series = sessions.series(self.case)
+        held = [session for session in series if session["status"] == Meeting.Status.HELD]
+        if len(held) == 1 and not held[0]["minutes"]:
+            held[0]["minutes"] = fields.get("minutes") or ""  # a lone session's minutes are the outcome's
+        return {"sessions": series}
 
     @transition(
         state,

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from engine.text import SingleLineField
-from partners.models import Organization, Theme
+from partners.models import Organization, Side, Theme
 
-from .models import DialogueRequest, Outcome, Vote
+from .models import DialogueRequest, Meeting, Outcome, Participant, Vote
 
 MAX_TEXT = 4000
 
@@ -179,12 +179,77 @@ class DecideForm(forms.Form):
     reason = _text(_("reason"), max_length=2000)
 
 
+class SessionBoundForm(forms.Form):
+    """A form about one session of the request's series, chosen by its id (``session``).
+
+    The engine binds the flow before validating (``bind_flow``), so an id of another request's
+    session, or of a session in the wrong status, is a field error and nothing changes.
+    """
+
+    #: the statuses the chosen session may have
+    session_statuses: tuple[str, ...] = (Meeting.Status.SCHEDULED,)
+    session_required = False
+
+    session = forms.IntegerField(
+        label=_("session"),
+        required=False,
+        min_value=1,
+        max_value=2**62,
+        help_text=_("The session's id; the next scheduled session when left empty."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.flow: Any = None
+        self.fields["session"].required = self.session_required
+
+    def bind_flow(self, flow: Any) -> None:
+        self.flow = flow
+
+    def session_object(self) -> Meeting | None:
+        pk = self.cleaned_data.get("session")
+        if pk is None or self.flow is None:
+            return None
+        return Meeting.objects.filter(request=self.flow.case, pk=pk).first()
+
+    def clean_session(self) -> int | None:
+        pk = self.cleaned_data.get("session")
+        if pk is None or self.flow is None:
+            return pk
+        meeting = Meeting.objects.filter(request=self.flow.case, pk=pk).first()
+        if meeting is None:
+            raise ValidationError(_("No such session on this request."), code="unknown_session")
+        if meeting.status not in self.session_statuses:
+            if meeting.status == Meeting.Status.SCHEDULED:
+                message = _("This session has not been held yet.")
+            elif meeting.status == Meeting.Status.HELD:
+                message = _("This session has already been held.")
+            else:
+                message = _("This session was cancelled.")
+            raise ValidationError(message, code="session_status")
+        return pk
+
+
 class MeetingForm(forms.Form):
     starts_at = forms.DateTimeField(label=_("starts at"))
     ends_at = forms.DateTimeField(label=_("ends at"))
     location = SingleLineField(label=_("location"), max_length=300)
     agenda = _text(_("agenda"))
     online_url = forms.URLField(label=_("online meeting link"), required=False, max_length=200, assume_scheme="https")
+    kind = forms.ChoiceField(
+        label=_("session format"),
+        choices=[("", "—"), *Meeting.Kind.choices],
+        required=False,
+        help_text=_("The request's format when left empty."),
+    )
+    title = SingleLineField(label=_("session title"), max_length=200, required=False)
+    capacity = forms.IntegerField(
+        label=_("capacity"),
+        required=False,
+        min_value=1,
+        max_value=100_000,
+        help_text=_("The most people who may register; no limit when left empty."),
+    )
     invitees = IdListField(
         label=_("invitees"),
         required=False,
@@ -209,12 +274,164 @@ class MeetingForm(forms.Form):
         return cleaned
 
 
-class RescheduleForm(MeetingForm):
+class RescheduleForm(SessionBoundForm, MeetingForm):
     reason = forms.CharField(label=_("reason"), required=False, max_length=2000, widget=forms.Textarea)
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        capacity = cleaned.get("capacity")
+        if capacity and self.flow is not None:
+            from .sessions import target_session
 
-class RecordMeetingForm(forms.Form):
-    attended_organizations = IdListField(label=_("organizations present"), model=Organization)
+            meeting = self.session_object() or target_session(self.flow.case, None)
+            registered = meeting.participants.filter(walk_in=False).count() if meeting else 0
+            if registered > capacity:
+                self.add_error(
+                    "capacity",
+                    _("%(count)s people are already registered: the capacity cannot be lower.") % {"count": registered},
+                )
+        return cleaned
+
+
+class CancelMeetingForm(SessionBoundForm):
+    reason = _text(_("reason"), max_length=2000)
+
+
+class PersonForm(forms.Form):
+    """One person at a session: who they are, for whom they speak, and the figures by side and gender."""
+
+    name = SingleLineField(label=_("name"), max_length=200)
+    organization = forms.ModelChoiceField(
+        label=_("organization"),
+        queryset=Organization.objects.filter(active=True),
+        required=False,
+        error_messages={"invalid_choice": _("Unknown organization.")},
+    )
+    organization_name = SingleLineField(label=_("organization (if not a member)"), max_length=200, required=False)
+    side = forms.ChoiceField(
+        label=_("side"),
+        choices=[("", "—"), *Side.choices],
+        required=False,
+        help_text=_("The organization's side when left empty."),
+    )
+    gender = forms.ChoiceField(label=_("gender"), choices=Participant.Gender.choices)
+    role = forms.ChoiceField(
+        label=_("role"), choices=Participant.Role.choices, required=False, initial=Participant.Role.PARTICIPANT
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        organization = cleaned.get("organization")
+        if organization is None and not (cleaned.get("organization_name") or "").strip():
+            if "organization" not in self.errors:
+                self.add_error("organization", _("Choose the person's organization or name it."))
+        if not cleaned.get("side"):
+            if organization is not None:
+                cleaned["side"] = organization.side
+            elif "side" not in self.errors:
+                self.add_error("side", _("Say which side the person is on."))
+        cleaned["role"] = cleaned.get("role") or Participant.Role.PARTICIPANT
+        # JSON-friendly for the audit event: the organization by its id
+        cleaned["organization"] = organization.pk if organization is not None else None
+        return cleaned
+
+
+class PeopleField(forms.Field):
+    """A list of people (walk-ins): JSON objects with the fields of ``PersonForm``."""
+
+    widget = ListInput
+    default_error_messages = {
+        "invalid": _("Enter a list of people, each with a name, organization, side, gender and role."),
+        "too_many": _("At most %(max)d people at once."),
+        "person": _("Person %(number)s: %(field)s: %(error)s"),
+    }
+    max_people = 500
+
+    def to_python(self, value: Any) -> list[dict[str, Any]]:
+        if value in (None, "", [], ()):
+            return []
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list | tuple) or not all(isinstance(item, dict) for item in value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(value) > self.max_people:
+            raise ValidationError(self.error_messages["too_many"], code="too_many", params={"max": self.max_people})
+        people, errors = [], []
+        for number, item in enumerate(value, start=1):
+            form = PersonForm(data=item)
+            if form.is_valid():
+                people.append(form.cleaned_data)
+                continue
+            for name, messages in form.errors.items():
+                label = form.fields[name].label if name in form.fields else name
+                for message in messages:
+                    errors.append(
+                        ValidationError(
+                            self.error_messages["person"],
+                            code="person",
+                            params={"number": number, "field": label, "error": message},
+                        )
+                    )
+        if errors:
+            raise ValidationError(errors)
+        return people
+
+
+class AttendanceInputForm(SessionBoundForm):
+    """Who attended: registered participants present (the others absent) and walk-ins."""
+
+    present = IdListField(label=_("registered participants present"), required=False)
+    walk_ins = PeopleField(label=_("walk-ins"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        ids = cleaned.get("present") or []
+        if ids and self.flow is not None and "session" not in self.errors:
+            from .sessions import target_session
+
+            meeting = self.session_object() or target_session(self.flow.case, None, statuses=self.session_statuses)
+            found = set(
+                Participant.objects.filter(pk__in=ids, meeting=meeting).values_list("pk", flat=True) if meeting else []
+            )
+            missing = [str(pk) for pk in ids if pk not in found]
+            if missing:
+                self.add_error("present", _("Not registered for this session: %(ids)s.") % {"ids": ", ".join(missing)})
+        return cleaned
+
+
+class RecordMeetingForm(AttendanceInputForm):
+    attended_organizations = IdListField(label=_("organizations present"), model=Organization, required=False)
+    minutes = _text(_("minutes of the session"), required=False, max_length=100_000)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not (cleaned.get("attended_organizations") or cleaned.get("present") or cleaned.get("walk_ins")):
+            if not self.errors:
+                self.add_error(
+                    "attended_organizations",
+                    _("Record who attended: the organizations present, registered participants or walk-ins."),
+                )
+        return cleaned
+
+
+class AttendanceForm(AttendanceInputForm):
+    session_statuses = (Meeting.Status.HELD,)
+    session_required = True
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not (cleaned.get("present") or cleaned.get("walk_ins")) and not self.errors:
+            self.add_error("present", _("Mark who attended, or add walk-ins."))
+        return cleaned
+
+
+class RegistrationForm(SessionBoundForm, PersonForm):
+    """Register a person for a scheduled session."""
 
 
 class OutcomeForm(forms.Form):

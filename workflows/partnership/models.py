@@ -265,14 +265,32 @@ class SeatAbsence(models.Model):
 
 
 class Meeting(models.Model):
-    """The dialogue meeting; rescheduling keeps the iCalendar UID and bumps its sequence."""
+    """One session of the dialogue series; rescheduling keeps the iCalendar UID and bumps its sequence.
+
+    A request may lead to several sessions (a roundtable, then a workshop, then a follow-up meeting),
+    numbered in the order they were scheduled; each is scheduled, rescheduled, cancelled and recorded
+    on its own.
+    """
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
         HELD = "held", _("Held")
         CANCELLED = "cancelled", _("Cancelled")
 
+    class Kind(models.TextChoices):
+        ROUNDTABLE = "roundtable", _("Roundtable")
+        WORKSHOP = "workshop", _("Workshop")
+        FOLLOW_UP = "follow_up", _("Follow-up meeting")
+        POLICY_DIALOGUE = "policy_dialogue", _("Policy dialogue")
+        CONSULTATION = "consultation", _("Consultation")
+
     request = models.ForeignKey(DialogueRequest, on_delete=models.CASCADE, related_name="meetings")
+    number = models.PositiveSmallIntegerField(_("session number"), default=1)
+    kind = models.CharField(_("session format"), max_length=20, choices=Kind.choices, default=Kind.ROUNDTABLE)
+    title = models.CharField(_("session title"), max_length=200, blank=True)
+    capacity = models.PositiveIntegerField(_("capacity"), null=True, blank=True)
+    minutes = models.TextField(_("minutes of the session"), blank=True)
+    held_at = models.DateTimeField(_("recorded as held at"), null=True, blank=True)
     uid = models.CharField(_("calendar UID"), max_length=120, unique=True)
     sequence = models.PositiveIntegerField(_("calendar sequence"), default=0)
     starts_at = models.DateTimeField(_("starts at"))
@@ -291,6 +309,7 @@ class Meeting(models.Model):
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
         ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "number"], name="partnership_session_number")]
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.starts_at:%Y-%m-%d %H:%M}"
@@ -338,6 +357,51 @@ class Attendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.meeting_id} {self.organization_id}: {self.present}"
+
+
+class Participant(models.Model):
+    """A person registered for a session (or a walk-in), and whether they attended."""
+
+    class Gender(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        UNDISCLOSED = "undisclosed", _("Prefers not to say")
+
+    class Role(models.TextChoices):
+        PARTICIPANT = "participant", _("Participant")
+        SPEAKER = "speaker", _("Speaker")
+        FACILITATOR = "facilitator", _("Facilitator")
+        OBSERVER = "observer", _("Observer")
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="participants")
+    name = models.CharField(_("name"), max_length=200)
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("organization")
+    )
+    organization_name = models.CharField(_("organization (if not a member)"), max_length=200, blank=True)
+    side = models.CharField(_("side"), max_length=10, choices=Side.choices)
+    gender = models.CharField(_("gender"), max_length=12, choices=Gender.choices)
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.PARTICIPANT)
+    walk_in = models.BooleanField(_("walk-in"), default=False)
+    #: None until attendance is recorded after the session
+    attended = models.BooleanField(_("attended"), null=True, blank=True)
+    registered_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by"))
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["registered_at", "id"]
+        indexes = [models.Index(fields=["meeting", "attended"], name="partnership_participant_att")]
+
+    def __str__(self) -> str:
+        return f"{self.meeting_id} {self.name}"
+
+    @property
+    def organization_label(self) -> str:
+        if self.organization_id:
+            return str(self.organization.display_name)
+        return self.organization_name
 
 
 class Outcome(models.Model):

@@ -162,6 +162,7 @@ def request_detail(reference: str, user: Any) -> DialogueRequest:
     meetings = Meeting.objects.select_related("organizer").prefetch_related(
         "invitees",
         "changes",
+        "participants",
         Prefetch("attendance", queryset=Attendance.objects.select_related("organization")),
     )
     request = (

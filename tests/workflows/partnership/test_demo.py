@@ -207,3 +207,16 @@ def test_the_demo_refuses_a_database_where_its_logins_belong_to_someone_else(dem
         with pytest.raises(CommandError, match="usernames exist already"):
             call_command("demo", "--password", PASSWORD, stdout=StringIO())
     assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_dialogue_series_with_attendance_by_side_and_gender(demo):
+    from workflows.partnership import sessions
+    from workflows.partnership.models import Meeting
+
+    series = Meeting.objects.filter(number=2, status="held").select_related("request").get().request
+    figures = sessions.series_figures(series)
+    assert [m.kind for m in series.meetings.order_by("number")] == ["roundtable", "workshop"]
+    assert figures["attended"] == 7
+    assert figures["by_side"] == {"public": 4, "civil": 3}
+    assert figures["by_gender"] == {"female": 4, "male": 3, "undisclosed": 0}

@@ -95,8 +95,9 @@ def test_request_detail_query_count_does_not_grow_with_history(partnership_world
             services.action_update_add(item=item, actor=w.cso_coordinator, text="Started", status="in_progress")
     with CaptureQueriesContext(connection) as few:
         selectors.request_detail(small.reference, fresh(w.auditor))
-    # the caller (1) and its roles (3), the request (1), 11 prefetches, clocks and history (2)
-    assert len(few) == 19
+    # the caller (1) and its roles (3), the request (1), 12 prefetches (sessions' participants among them),
+    # clocks and history (2)
+    assert len(few) == 20
     with django_assert_num_queries(len(few)):
         detail = selectors.request_detail(large.reference, fresh(w.auditor))
     assert len(detail.history) >= 20 and len(detail.action_items.all()) == 3

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from api.inputs import StrictCharField, StrictIntegerField, register_field
 
-from ..forms import IdListField, TextListField, ThemeField
+from ..forms import IdListField, PeopleField, TextListField, ThemeField
 
 
 @register_field(IdListField)
@@ -27,3 +27,16 @@ def text_list(field: forms.Field, common: dict[str, Any]) -> serializers.Field:
 @register_field(ThemeField)
 def theme(field: forms.Field, common: dict[str, Any]) -> serializers.Field:
     return StrictCharField(max_length=40, **{**common, "help_text": "Theme code, e.g. `juvenile-justice`."})
+
+
+@register_field(PeopleField)
+def people(field: forms.Field, common: dict[str, Any]) -> serializers.Field:
+    # Each person's fields are checked by the domain's form (PersonForm), with field errors per person.
+    return serializers.ListField(
+        child=serializers.DictField(),
+        max_length=PeopleField.max_people,
+        **{
+            **common,
+            "help_text": "Walk-ins: objects with name, organization (id) or organization_name, side, gender, role.",
+        },
+    )

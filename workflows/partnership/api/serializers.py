@@ -20,9 +20,10 @@ from api.inputs import (
 )
 from partners.models import Organization, Theme
 
+from .. import sessions
 from ..flows import RequestFlow
 from ..forms import RequestForm
-from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, SeatAbsence, Vote
+from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, Participant, SeatAbsence, Vote
 from . import inputs  # noqa: F401  (maps the domain's form fields before any serializer is built)
 
 
@@ -58,11 +59,108 @@ class MeSerializer(serializers.Serializer):
 class MeetingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Meeting
-        fields = ["starts_at", "ends_at", "location", "online_url", "agenda", "status", "sequence"]
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "title",
+            "starts_at",
+            "ends_at",
+            "location",
+            "online_url",
+            "agenda",
+            "status",
+            "sequence",
+            "capacity",
+        ]
+
+
+class FiguresSerializer(serializers.Serializer):
+    """Attendance counted by side and by gender (attendances: a person at two sessions counts twice)."""
+
+    registered = serializers.IntegerField(required=False)
+    walk_ins = serializers.IntegerField(required=False)
+    attended = serializers.IntegerField()
+    by_side = serializers.DictField(child=serializers.IntegerField())
+    by_gender = serializers.DictField(child=serializers.IntegerField())
+    by_side_and_gender = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+
+
+class SessionSerializer(MeetingSerializer):
+    """One session of the request's dialogue series, with its calendar identity and attendance figures."""
+
+    uid = serializers.CharField(read_only=True)
+    registered = serializers.SerializerMethodField()
+    places_left = serializers.SerializerMethodField()
+    minutes = serializers.SerializerMethodField()
+    figures = serializers.SerializerMethodField()
+
+    class Meta(MeetingSerializer.Meta):
+        fields = [*MeetingSerializer.Meta.fields, "uid", "registered", "places_left", "minutes", "figures"]
+
+    def _people(self, meeting: Meeting) -> list[Any]:
+        return list(meeting.participants.all())
+
+    def get_registered(self, meeting: Meeting) -> int:
+        return sum(1 for person in self._people(meeting) if not person.walk_in)
+
+    def get_places_left(self, meeting: Meeting) -> int | None:
+        if meeting.capacity is None:
+            return None
+        return max(meeting.capacity - self.get_registered(meeting), 0)
+
+    def get_minutes(self, meeting: Meeting) -> str:
+        return meeting.minutes
+
+    @extend_schema_field(FiguresSerializer)
+    def get_figures(self, meeting: Meeting) -> dict[str, Any]:
+        return sessions.figures(self._people(meeting))
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    organization_label = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Participant
+        fields = [
+            "id",
+            "name",
+            "organization",
+            "organization_name",
+            "organization_label",
+            "side",
+            "gender",
+            "role",
+            "walk_in",
+            "attended",
+            "registered_at",
+        ]
+
+
+class SeriesSessionSerializer(serializers.Serializer):
+    session = serializers.IntegerField()
+    number = serializers.IntegerField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    minutes = serializers.CharField()
+    figures = FiguresSerializer()
 
 
 class OutcomeSerializer(serializers.ModelSerializer):
     recommendations = serializers.ListField(child=serializers.CharField())
+    series = serializers.SerializerMethodField(help_text="The dialogue series: each session with its minutes.")
+    figures = serializers.SerializerMethodField(help_text="Attendance over the series, by side and gender.")
+
+    @extend_schema_field(SeriesSessionSerializer(many=True))
+    def get_series(self, outcome: Outcome) -> list[dict[str, Any]]:
+        return sessions.series(outcome.request_id and outcome.request)
+
+    @extend_schema_field(FiguresSerializer)
+    def get_figures(self, outcome: Outcome) -> dict[str, Any]:
+        return sessions.series_figures(outcome.request)
 
     class Meta:
         model = Outcome
@@ -79,6 +177,8 @@ class OutcomeSerializer(serializers.ModelSerializer):
             "visibility",
             "restriction_reason",
             "documented_at",
+            "series",
+            "figures",
         ]
 
 

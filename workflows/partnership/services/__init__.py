@@ -8,12 +8,14 @@ from .committee import absence_declare, committee_settle, conflict_declare, vote
 from .meetings import meeting_ics
 from .outcomes import outcome_read_restricted
 from .requests import (
+    attendance_record,
     meeting_cancel,
     meeting_record,
     meeting_reschedule,
     meeting_schedule,
     minutes_confirm,
     outcome_document,
+    participant_register,
     request_accept,
     request_appeal,
     request_close,
@@ -34,6 +36,7 @@ __all__ = [
     "action_item_create",
     "action_item_update",
     "action_update_add",
+    "attendance_record",
     "attachment_add",
     "attachment_validate",
     "committee_settle",
@@ -47,6 +50,7 @@ __all__ = [
     "minutes_confirm",
     "outcome_document",
     "outcome_read_restricted",
+    "participant_register",
     "request_accept",
     "request_appeal",
     "request_close",

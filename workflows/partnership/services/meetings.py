@@ -37,7 +37,12 @@ def meeting_ics(meeting: Meeting) -> bytes:
     event.add("dtstamp", timezone.now().astimezone(ZoneInfo("UTC")))
     event.add("dtstart", meeting.starts_at.astimezone(zone))
     event.add("dtend", meeting.ends_at.astimezone(zone))
-    event.add("summary", f"{request.reference} {isolate(request.title)}")
+    summary = f"{request.reference} {isolate(request.title)}"
+    if meeting.number > 1 or meeting.title:
+        # A session of a series: which one, in the calendar's own line.
+        label = isolate(meeting.title) if meeting.title else str(meeting.get_kind_display())
+        summary = f"{summary} · {meeting.number}: {label}"
+    event.add("summary", summary)
     description = meeting.agenda
     if meeting.online_url:
         description = f"{description}\n\n{meeting.online_url}"

@@ -196,15 +196,41 @@ def meeting_reschedule(
     return request_transition(request=request, name="reschedule_meeting", actor=actor, data=data, **options)
 
 
-def meeting_cancel(*, request: DialogueRequest, actor: Any, reason: str, **options: Any) -> DialogueRequest:
-    return request_transition(request=request, name="cancel_meeting", actor=actor, data={"reason": reason}, **options)
+def meeting_cancel(
+    *, request: DialogueRequest, actor: Any, reason: str, session: int | None = None, **options: Any
+) -> DialogueRequest:
+    """Cancel a session (the next scheduled one unless ``session`` names it)."""
+    data: dict[str, Any] = {"reason": reason} if session is None else {"reason": reason, "session": session}
+    return request_transition(request=request, name="cancel_meeting", actor=actor, data=data, **options)
 
 
 def meeting_record(
-    *, request: DialogueRequest, actor: Any, attended_organizations: list[int], **options: Any
+    *,
+    request: DialogueRequest,
+    actor: Any,
+    attended_organizations: list[int] | None = None,
+    data: Mapping[str, Any] | None = None,
+    **options: Any,
 ) -> DialogueRequest:
-    data = {"attended_organizations": list(attended_organizations)}
-    return request_transition(request=request, name="record_meeting", actor=actor, data=data, **options)
+    """A session was held: its minutes and who attended (organizations, registered people, walk-ins)."""
+    payload = dict(data or {})
+    if attended_organizations is not None:
+        payload["attended_organizations"] = list(attended_organizations)
+    return request_transition(request=request, name="record_meeting", actor=actor, data=payload, **options)
+
+
+def participant_register(
+    *, request: DialogueRequest, actor: Any, data: Mapping[str, Any], **options: Any
+) -> DialogueRequest:
+    """Register a person for a scheduled session (refused beyond its capacity)."""
+    return request_transition(request=request, name="participant_registered", actor=actor, data=data, **options)
+
+
+def attendance_record(
+    *, request: DialogueRequest, actor: Any, data: Mapping[str, Any], **options: Any
+) -> DialogueRequest:
+    """Record who attended a held session: registered people present and walk-ins."""
+    return request_transition(request=request, name="attendance_recorded", actor=actor, data=data, **options)
 
 
 def outcome_document(
