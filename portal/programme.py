@@ -8,9 +8,8 @@ dashboard's own table, limited to these requests); attendance.
 Sections other work adds: a provider registered with :func:`register_section` receives the reader,
 the period's filters and the requests (already limited to what the reader may see) and returns more
 tables, counting only what the reader may see; they are drawn, exported to XLSX and to PDF like the
-built-in ones. The outcome register (outcomes by type of change, recommendations' progress) and
-per-person attendance (attendance by gender) plug in here; until per-person attendance exists the
-report shows attendance per organization.
+built-in ones. The outcome register (outcomes by type of change, recommendations' progress) plugs in
+here. Attendance is counted both ways: organizations present per meeting, and people by side and gender.
 """
 
 from __future__ import annotations
@@ -28,9 +27,9 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Organization, Side, Theme
-from workflows.partnership import selectors
+from workflows.partnership import selectors, sessions
 from workflows.partnership.flows import DRAFT, RequestFlow
-from workflows.partnership.models import ActionItem, Attendance, DialogueRequest, Outcome
+from workflows.partnership.models import ActionItem, Attendance, DialogueRequest, Outcome, Participant
 
 from . import reports
 from .reports import Table
@@ -309,8 +308,7 @@ def sla(cases: QuerySet[DialogueRequest]) -> Section:
 def attendance(cases: QuerySet[DialogueRequest]) -> Section:
     """Meetings held for these requests: how often each organization invited was present.
 
-    Attendance is recorded per organization; attendance by gender needs per-person attendance
-    (a provider registered with ``register_section`` adds that table once the data exists).
+    The organizations' presence as recorded per meeting; ``attendance_by_gender`` counts the people.
     """
     rows = (
         Attendance.objects.filter(meeting__request__in=cases.values("pk"), meeting__status="held")
@@ -325,7 +323,6 @@ def attendance(cases: QuerySet[DialogueRequest]) -> Section:
         _("Attendance by organization"),
         [_("Organization"), _("Meetings attended"), _("Meetings missed"), _("Side")],
         unit=_("meetings"),
-        note=_("Attendance is recorded per organization; a breakdown by gender needs per-person attendance."),
     )
     section.rows = [
         [
@@ -336,6 +333,29 @@ def attendance(cases: QuerySet[DialogueRequest]) -> Section:
         ]
         for row in rows
     ]
+    return section
+
+
+def attendance_by_gender(cases: QuerySet[DialogueRequest]) -> Section:
+    """Attendances at the held sessions of these requests, by the person's side and gender (one query).
+
+    A person at two sessions counts twice: these are attendances, as the outcome page and the dashboard count.
+    """
+    figures = sessions.figures_for(cases.values("pk"))
+    genders = dict(Participant.Gender.choices)
+    sides = dict(Side.choices)
+    section = Section(
+        "attendance_gender",
+        _("Attendance by side and gender"),
+        [_("Side"), *[genders[g] for g in sessions.GENDERS], _("Total")],
+        unit=_("attendances"),
+        chart=len(sessions.GENDERS) + 1,
+    )
+    section.rows = [
+        [str(sides[side]), *[by_gender[g] for g in sessions.GENDERS], sum(by_gender.values())]
+        for side, by_gender in figures["by_side_and_gender"].items()
+    ]
+    section.rows.append([str(_("Total")), *[figures["by_gender"][g] for g in sessions.GENDERS], figures["attended"]])
     return section
 
 
@@ -363,6 +383,7 @@ def build(user: Any, filters: Filters) -> Report:
         follow_up_status(cases),
         sla(cases),
         attendance(cases),
+        attendance_by_gender(cases),
     ]
     for provider in _PROVIDERS:
         sections.extend(provider(user, filters, cases))

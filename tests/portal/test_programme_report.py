@@ -197,3 +197,34 @@ def test_the_report_costs_the_same_queries_however_many_requests(db, world, clie
     for title in ("Two", "Three", "Four"):
         walk(world, draft(world, by="ministry", title=title), "meeting_held")
     assert cost() == few, few
+
+
+def test_attendance_by_side_and_gender_counts_the_people_at_held_sessions(db, world, programme, client):
+    from workflows.partnership.models import Meeting, Participant
+
+    followed, _submitted = programme
+    session = Meeting.objects.get(request=followed, status=Meeting.Status.HELD)
+    people = [
+        ("civil", "female", True),
+        ("civil", "female", True),
+        ("public", "male", True),
+        ("public", "female", False),
+    ]
+    for n, (side, gender, attended) in enumerate(people):
+        Participant.objects.create(
+            meeting=session,
+            name=f"Person {n}",
+            side=side,
+            gender=gender,
+            attended=attended,
+            registered_by=world.secretariat,
+        )
+    client.force_login(world.secretariat)
+    book = load_workbook(io.BytesIO(client.get(url("portal:programme_xlsx", "en")).content))
+    rows = {row[0]: tuple(row[1:]) for row in _sheet(book, "Attendance by side and gender")}
+    assert rows["Side"] == ("Female", "Male", "Prefers not to say", "Total")
+    assert rows["Civil society"] == (2, 0, 0, 2)
+    assert rows["Public sector"] == (0, 1, 0, 1)  # the absent registrant is not an attendance
+    assert rows["Total"] == (2, 1, 0, 3)
+    page = client.get(url("portal:programme_report", "ar")).content.decode()
+    assert "الحضور حسب الطرف والجنس" in page
