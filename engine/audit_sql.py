@@ -41,6 +41,7 @@ _CANONICAL = """
                                    ',' ORDER BY d.key COLLATE "C") || '}'
             FROM jsonb_each(e.data) AS d)
     END
+|| CASE WHEN coalesce(e.digest, '') = '' THEN '' ELSE ',"digest":' || to_json(e.digest)::text END
 || ',"from_state":' || to_json(e.from_state)::text
 || ',"ip_address":' || coalesce(to_json(host(e.ip_address))::text, 'null')
 || ',"occurred_at":"' || to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00"'

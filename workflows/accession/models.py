@@ -12,6 +12,20 @@ from partners.models import CharterVersion, Organization, Side, Theme
 
 class Application(Case):
     REFERENCE_PREFIX = "AC"
+    #: Held to every audit event's digest (engine.snapshot): an edit outside the engine is named by audit_verify.
+    audited_fields = (
+        "name",
+        "name_ar",
+        "side",
+        "kind",
+        "registration_number",
+        "contact_email",
+        "contact_phone",
+        "applicant",
+        "organization",
+        "charter_version",
+        "decision_reason",
+    )
 
     Side = Side
 
