@@ -906,6 +906,7 @@ class RequestFlow(Flow):
         EventSpec("conflict_recused", _("Committee member recused automatically"), visible_to=oversight),
         EventSpec("committee_tied", _("The committee's votes are tied: the chair decides")),
         EventSpec("document_added", _("Document added")),
+        # No longer written (reads go to the access log, engine.access_log): kept for the events already on chains.
         EventSpec("restricted_read", _("Restricted material read"), visible_to=(secretariat, auditor)),
         EventSpec("action_status_changed", _("Follow-up action status changed")),
     )
