@@ -8,6 +8,10 @@ those holding a value PostgreSQL cannot print as Python does (non-integer number
 normally none — are then verified by the Python verifier, case by case under the case's row lock,
 so a failure is named exactly as ``audit.verify_all(method="python")`` names it.
 
+The digest of audited fields (``AuditEvent.digest``, events since migration 0009) is part of the
+canonical JSON when present; holding the live rows to the last digest is done after this pass, in
+Python, by the verifier (``audit._Verifier.snapshots``), in batches of cases.
+
 Memory in Python is constant (one row per case type plus the failures); PostgreSQL streams the
 events in index order (``case_type, case_id, seq``).
 """
