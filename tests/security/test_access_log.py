@@ -207,3 +207,34 @@ def test_postgresql_get_takes_no_row_lock_on_the_case(partnership_world, client_
     with pytest.raises(DatabaseError) as refused, transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE engine_accesslogentry")
     assert "append-only" in str(refused.value)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_concurrent_reads_and_a_vote_neither_block_nor_break_a_chain(partnership_world):
+    """Eight restricted reads at once while the case moves: the log's chain and the case's chain both hold."""
+    from tests.concurrency import race
+
+    world = partnership_world
+    request = walk(world, draft(world), "meeting_held")
+    services.outcome_document(
+        request=request,
+        actor=world.secretariat,
+        data=outcome_data(visibility="restricted", restriction_reason="Minors are named."),
+    )
+    readers = [world.auditor, world.ministry_coordinator, world.cso_coordinator, world.secretariat] * 2
+
+    def read(index: int) -> object:
+        if index == len(readers):
+            return services.minutes_confirm(
+                request=DialogueRequest.objects.get(pk=request.pk), actor=world.cso_coordinator
+            )
+        case = DialogueRequest.objects.get(pk=request.pk)
+        return services.outcome_read_restricted(request=case, actor=readers[index])
+
+    outcomes = race(read, len(readers) + 1)
+    assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+    assert sorted(AccessLogEntry.objects.values_list("seq", flat=True)) == list(range(1, len(readers) + 1))
+    report = verify_all()
+    assert report.ok, [failure.as_dict() for failure in report.failures]
+    assert report.access_entries_checked == len(readers)
