@@ -207,3 +207,17 @@ def test_postgresql_catches_the_same_edits_with_either_verifier(restricted, meth
     _raw("UPDATE partnership_outcome SET visibility = %s WHERE request_id = %s", ["restricted", restricted.pk])
     (failure,) = verify_all(method=method).failures
     assert failure.problem == f"vote #{vote.pk} reason changed outside the audit trail: — → forged"
+
+
+def test_cases_are_compared_in_batches_and_each_is_named(partnership_world):
+    world = partnership_world
+    cases = [draft(world, title=f"Request {number}") for number in range(3)]
+    _raw("UPDATE partnership_dialoguerequest SET title = %s WHERE id = %s", ["Forged", cases[2].pk])
+    _raw("UPDATE partnership_dialoguerequest SET language = %s WHERE id = %s", ["ar", cases[0].pk])
+    with mock.patch("engine.audit.SNAPSHOT_BATCH", 2):
+        report = verify_all(method="python")
+    assert report.digests_checked == 3
+    assert [(failure.case_reference, failure.problem) for failure in report.failures] == [
+        (cases[0].reference, "language changed outside the audit trail: both → ar"),
+        (cases[2].reference, "title changed outside the audit trail: Request 2 → Forged"),
+    ]
