@@ -221,3 +221,27 @@ def test_cases_are_compared_in_batches_and_each_is_named(partnership_world):
         (cases[0].reference, "language changed outside the audit trail: both → ar"),
         (cases[2].reference, "title changed outside the audit trail: Request 2 → Forged"),
     ]
+
+
+def test_an_application_edited_outside_the_engine_is_named(partnership_world):
+    from tests.factories import UserFactory
+    from workflows.accession import services as accession
+
+    applicant = UserFactory(username="applicant")
+    application = accession.application_create(
+        actor=applicant,
+        data={
+            "name": "Justice Watch",
+            "name_ar": "مرصد العدالة",
+            "side": "civil",
+            "kind": "cso",
+            "registration_number": "77/AD",
+            "themes": ["disability-rights"],
+            "contact_email": "info@justice-watch.example.org",
+        },
+    )
+    assert verify_all(method="python").ok
+    _raw("UPDATE accession_application SET name = %s WHERE id = %s", ["Someone Else", application.pk])
+    (failure,) = verify_all(method="python").failures
+    assert failure.case_reference == application.reference
+    assert failure.problem == "name (English) changed outside the audit trail: Justice Watch → Someone Else"
