@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +24,28 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:search", _("Requests"), "has_role"),
     ("portal:follow_up", _("Follow-up"), "follow_up"),
     ("portal:dashboard", _("Dashboard"), "overseer"),
+    ("outcomes:register", _("Outcome register"), "signed_in"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
+    ("portal:committee", _("Committee"), "everyone"),
 ]
 
 
-def _visible(audience: str, request: Any) -> bool:
+# Items a workflow adds from its AppConfig.ready(): (url name, label, who sees it: a test on the request).
+_REGISTERED: list[tuple[str, Any, Callable[[Any], bool]]] = []
+
+
+def register(url_name: str, label: Any, visible: Callable[[Any], bool]) -> None:
+    """Add a workflow's page to the main navigation (once per url name), after the portal's own items."""
+    if all(name != url_name for name, _label, _visible in _REGISTERED):
+        _REGISTERED.append((url_name, label, visible))
+
+
+def _visible(audience: str | Callable[[Any], bool], request: Any) -> bool:
     from .access import viewer
+
+    if callable(audience):
+        return audience(request)
 
     user = getattr(request, "user", None)
     if audience == "everyone":
@@ -53,7 +69,7 @@ def _visible(audience: str, request: Any) -> bool:
 def items_for(request: Any) -> list[NavItem]:
     path = request.path
     items = []
-    for name, label, audience in _ITEMS:
+    for name, label, audience in [*_ITEMS, *_REGISTERED]:
         if not _visible(audience, request):
             continue
         try:

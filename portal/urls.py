@@ -2,7 +2,19 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import charter, dashboard, drafts, follow_up, home, notifications, requests, search, shell, transparency
+from .views import (
+    charter,
+    committee,
+    dashboard,
+    drafts,
+    follow_up,
+    home,
+    notifications,
+    requests,
+    search,
+    shell,
+    transparency,
+)
 
 app_name = "portal"
 
@@ -36,6 +48,7 @@ urlpatterns = [
     path("dashboard/<slug:key>.csv", dashboard.dashboard_csv, name="dashboard_csv"),
     # the public
     path("charter/", charter.charter, name="charter"),
+    path("committee/", committee.committee, name="committee"),
     path("transparency/", transparency.transparency, name="transparency"),
     path("transparency/checkpoint.json", transparency.checkpoint_download, name="checkpoint_download"),
     path("transparency/<str:reference>/", transparency.transparency_detail, name="transparency_detail"),

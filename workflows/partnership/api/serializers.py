@@ -23,7 +23,7 @@ from partners.models import Organization, Theme
 
 from ..flows import RequestFlow
 from ..forms import RequestForm
-from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, Vote
+from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, SeatAbsence, Vote
 from . import inputs  # noqa: F401  (maps the domain's form fields before any serializer is built)
 
 
@@ -194,10 +194,16 @@ class OrganizationFilterSerializer(serializers.Serializer):
 
 class VoteSerializer(serializers.ModelSerializer):
     member = serializers.CharField(source="member.username")
+    alternate_for = serializers.CharField(
+        source="alternate_for.username",
+        allow_null=True,
+        default=None,
+        help_text="The recused member whose seat the voter sat in as alternate; null for a member's own vote.",
+    )
 
     class Meta:
         model = Vote
-        fields = ["member", "side", "round", "decision", "reason", "cast_at"]
+        fields = ["member", "side", "round", "decision", "reason", "cast_at", "alternate_for"]
 
 
 class VoteResultSerializer(VoteSerializer):
@@ -222,6 +228,14 @@ class ConflictSerializer(serializers.ModelSerializer):
 
 class ConflictInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=2000)
+
+
+class AbsenceSerializer(serializers.ModelSerializer):
+    member = serializers.CharField(source="member.username")
+
+    class Meta:
+        model = SeatAbsence
+        fields = ["member", "reason", "declared_at"]
 
 
 class ActionItemSerializer(serializers.ModelSerializer):
