@@ -7,6 +7,7 @@ Public API (imported lazily so the app registry can load first)::
     engine.capabilities(case, user)      # what user may do now, and why not; what they may read
     engine.record(case, "committee_tied", actor=None, data={...})   # a declared event of the flow
     engine.create_case(Model, actor=user, **fields)
+    engine.record_read(case, actor=user, what="outcome")   # a restricted read: the access log, no case lock
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ _EXPORTS = {
     "Role": "engine.roles",
     "register": "engine.registry",
     "RequestContext": "engine.audit",
+    "record_read": "engine.access_log",
 }
 
 

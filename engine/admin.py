@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 
 from . import calendar, outbox, registry, sla
 from .models import (
+    AccessLogEntry,
     AuditCheckpoint,
     AuditEvent,
     ClosureDay,
@@ -326,10 +327,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "pretty_data",
         "ip_address",
         "user_agent",
+        "digest",
+        "pretty_snapshot",
         "prev_hash",
         "hash",
     )
-    exclude = ("data",)
+    exclude = ("data", "snapshot")
 
     def get_ordering(self, request: HttpRequest) -> Any:
         # One case's history reads oldest first, as a story; the whole log newest first.
@@ -338,7 +341,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
         return super().get_ordering(request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).defer("data", "user_agent")
+        return super().get_queryset(request).defer("data", "snapshot", "user_agent")
 
     @admin.display(description=_("case"), ordering="case_reference")
     def case_link(self, obj: AuditEvent) -> str:
@@ -348,6 +351,36 @@ class AuditEventAdmin(ReadOnlyAdmin):
     @admin.display(description=_("data"))
     def pretty_data(self, obj: AuditEvent) -> str:
         return _pretty_json(obj.data)
+
+    @admin.display(description=_("snapshot"))
+    def pretty_snapshot(self, obj: AuditEvent) -> str:
+        return _pretty_json(obj.snapshot) if obj.snapshot is not None else "—"
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(ReadOnlyAdmin):
+    """Reads of restricted material (append-only, a hash chain of its own)."""
+
+    list_display = ("seq", "occurred_at", "case_reference", "what", "actor_label", "actor_role", "ip_address")
+    list_filter = ("case_type", "what")
+    search_fields = ("=case_reference", "actor_label")
+    ordering = ("-seq",)
+    show_full_result_count = False
+    readonly_fields = (
+        "seq",
+        "occurred_at",
+        "actor",
+        "actor_label",
+        "actor_role",
+        "case_type",
+        "case_id",
+        "case_reference",
+        "what",
+        "ip_address",
+        "user_agent",
+        "prev_hash",
+        "hash",
+    )
 
 
 @admin.register(AuditCheckpoint)

@@ -15,11 +15,14 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import snapshot as snapshots
 from .client_ip import client_ip
 from .models import GENESIS_HASH, AuditEvent
+from .snapshot import digest as snapshot_digest
 
 
 @dataclass
@@ -49,7 +52,7 @@ def canonical(fields: dict[str, Any]) -> bytes:
 
 
 def event_fields(event: AuditEvent) -> dict[str, Any]:
-    return {
+    fields = {
         "case_type": event.case_type,
         "case_id": event.case_id,
         "case_reference": event.case_reference,
@@ -65,6 +68,10 @@ def event_fields(event: AuditEvent) -> dict[str, Any]:
         "ip_address": event.ip_address,
         "user_agent": event.user_agent,
     }
+    if event.digest:
+        # Only events since digests carry the key: older events keep hashing exactly as they did.
+        fields["digest"] = event.digest
+    return fields
 
 
 def compute_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -82,8 +89,13 @@ def build_event(
     data: dict[str, Any] | None = None,
     context: RequestContext | None = None,
     occurred_at: datetime | None = None,
+    snapshot: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Make the next link of ``case``'s chain and move the head kept on the (locked) case row."""
+    """Make the next link of ``case``'s chain and move the head kept on the (locked) case row.
+
+    ``snapshot`` (``engine.snapshot.take``): the case's audited fields and rows after the event; its
+    digest goes inside the hashed event.
+    """
     event = AuditEvent(
         case_type=case.case_type(),
         case_id=case.pk,
@@ -101,10 +113,26 @@ def build_event(
         user_agent=context.user_agent if context else "",
         prev_hash=case.audit_hash,
     )
+    if snapshot is not None:
+        event.snapshot = snapshot
+        event.digest = snapshot_digest(snapshot)
     event.hash = compute_hash(event.prev_hash, event_fields(event))
     case.audit_seq = event.seq
     case.audit_hash = event.hash
     return event
+
+
+def seal(event: AuditEvent, case: Any, snapshot: dict[str, Any] | None) -> None:
+    """Put the snapshot taken once the unit's rows are written into ``event`` and hash it again.
+
+    ``event`` is the last link built for ``case`` (not saved yet); the head on ``case`` follows.
+    """
+    if snapshot is None:
+        return
+    event.snapshot = snapshot
+    event.digest = snapshot_digest(snapshot)
+    event.hash = compute_hash(event.prev_hash, event_fields(event))
+    case.audit_hash = event.hash
 
 
 # --- verification -------------------------------------------------------------------------
@@ -134,7 +162,24 @@ _FAILURE_MESSAGES = {
     "checkpoint_mismatch": _("Event #%(seq)s differs from the signed checkpoint: history up to it was rewritten."),
     "checkpoint_missing": _("Events #%(seq)s to #%(wanted)s, covered by the signed checkpoint, are missing."),
     "checkpoint_chain_missing": _("The whole history covered by the signed checkpoint (%(wanted)s events) is missing."),
+    # The live rows against the digest of the case's last event (engine.snapshot).
+    "field_changed": _("%(what)s changed outside the audit trail: %(before)s → %(after)s"),
+    "row_changed": _("%(what)s changed outside the audit trail: %(before)s → %(after)s"),
+    "row_deleted": _("%(what)s was deleted outside the audit trail."),
+    "row_added": _("%(what)s was added outside the audit trail."),
+    "snapshot_altered": _(
+        "The case's audited fields or rows differ from the digest of event #%(seq)s, and the record "
+        "of what they were was altered too."
+    ),
+    # The access log of restricted reads (engine.access_log): one chain of its own.
+    "access_missing": _("Access log entry #%(seq)s is missing: the log jumps to #%(found)s."),
+    "access_out_of_order": _("Access log entry #%(seq)s is out of place."),
+    "access_broken_link": _("Access log entry #%(seq)s does not link to the entry before it."),
+    "access_altered": _("Access log entry #%(seq)s was altered: its content no longer matches its hash."),
+    "access_tail_missing": _("Access log entries #%(seq)s to #%(head)s are missing: the log's head is at #%(head)s."),
+    "access_head_mismatch": _("The access log's head does not match entry #%(seq)s."),
 }
+_SNAPSHOT_CODES = frozenset({"field_changed", "row_changed", "row_deleted", "row_added"})
 
 # Columns read for each event, in this order (the case type is fixed per query).
 _ROW_COLUMNS = (
@@ -153,6 +198,7 @@ _ROW_COLUMNS = (
     "user_agent",
     "prev_hash",
     "hash",
+    "digest",
 )
 _CASE_COLUMNS = ("pk", "state", "reference", "audit_seq", "audit_hash")
 PROGRESS_EVERY = 1000
@@ -175,7 +221,12 @@ class CaseFailure:
 
     @property
     def problem(self) -> str:
-        return str(_FAILURE_MESSAGES[self.code]) % {"seq": self.seq, "case_type": self.case_type, **self.params}
+        params = {"seq": self.seq, "case_type": self.case_type, **self.params}
+        if self.code in _SNAPSHOT_CODES:
+            from .snapshot import describe
+
+            params["what"] = describe(self.case_type, self.params)
+        return str(_FAILURE_MESSAGES[self.code]) % params
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -195,6 +246,12 @@ class VerifyReport:
     cases_checked: int = 0
     events_checked: int = 0
     failures: list[CaseFailure] = field(default_factory=list)
+    # Cases whose live audited fields and rows were compared with their last event's digest, and
+    # cases skipped because their last event predates digests.
+    digests_checked: int = 0
+    cases_without_digest: int = 0
+    # Entries of the access log of restricted reads (its own chain) recomputed.
+    access_entries_checked: int = 0
     # Verified head of every chain ("case_type:case_id" → {seq, hash, reference}); only filled
     # when asked for (a checkpoint needs them), since it grows with the number of cases.
     heads: dict[str, dict[str, Any]] | None = None
@@ -208,6 +265,9 @@ class VerifyReport:
             "ok": self.ok,
             "cases_checked": self.cases_checked,
             "events_checked": self.events_checked,
+            "digests_checked": self.digests_checked,
+            "cases_without_digest": self.cases_without_digest,
+            "access_entries_checked": self.access_entries_checked,
             "failures": [failure.as_dict() for failure in self.failures],
         }
 
@@ -288,7 +348,7 @@ class ChainCheck:
 
 def _row_fields(case_type: str, row: tuple[Any, ...]) -> dict[str, Any]:
     """The hashed fields of an event read as a ``_ROW_COLUMNS`` tuple (same dict as ``event_fields``)."""
-    return {
+    fields = {
         "case_type": case_type,
         "case_id": row[0],
         "case_reference": row[1],
@@ -304,6 +364,9 @@ def _row_fields(case_type: str, row: tuple[Any, ...]) -> dict[str, Any]:
         "ip_address": row[11],
         "user_agent": row[12],
     }
+    if row[15]:
+        fields["digest"] = row[15]
+    return fields
 
 
 def _case_types() -> list[str]:
@@ -391,6 +454,8 @@ class _Verifier:
                 flow = flows.get(case_type)
                 self.case_type(case_type, getattr(flow, "model", None))
         self.settle_suspects()
+        for case_type in _case_types():
+            self.snapshots(case_type, flows.get(case_type))
         for chain_id in sorted(self.unseen):
             case_type, _sep, case_id = chain_id.rpartition(":")
             wanted = self.checkpoint[chain_id]
@@ -462,11 +527,87 @@ class _Verifier:
             self.record(chain_id, failure, chain)
         self.suspects.clear()
 
+    def snapshots(self, case_type: str, flow_cls: Any) -> None:
+        """Hold each case's live audited fields and rows to the digest of its last event."""
+        if flow_cls is None or not snapshots.audits_anything(flow_cls):
+            return
+        model = flow_cls.model
+        failed = {failure.case_id for failure in self.report.failures if failure.case_type == case_type}
+        heads = (
+            model._base_manager.filter(audit_seq__gt=0)
+            .order_by("pk")
+            .values_list("pk", "audit_seq", "reference")
+            .iterator(chunk_size=self.chunk_size)
+        )
+        batch: list[tuple[Any, int, str]] = []
+        for head in heads:
+            if head[0] not in failed:
+                batch.append(head)
+            if len(batch) >= SNAPSHOT_BATCH:
+                self._snapshot_batch(case_type, flow_cls, batch)
+                batch = []
+        if batch:
+            self._snapshot_batch(case_type, flow_cls, batch)
+
+    def _snapshot_batch(self, case_type: str, flow_cls: Any, batch: list[tuple[Any, int, str]]) -> None:
+        last = _last_events(case_type, [(pk, seq) for pk, seq, _reference in batch])
+        compared = [pk for pk, _seq, _reference in batch if (last.get(pk) or (None, None, None))[1]]
+        self.report.cases_without_digest += len(batch) - len(compared)
+        self.report.digests_checked += len(compared)
+        current = snapshots.live(flow_cls.model, flow_cls, compared)
+        for pk in compared:
+            if pk in current and snapshots.digest(current[pk]) != last[pk][1]:
+                # Judged again under the case's row lock: a unit may have moved it meanwhile.
+                failure = _recheck_snapshot(case_type, flow_cls, pk)
+                if failure is not None:
+                    self.report.failures.append(failure)
+
     def record(self, chain_id: str, failure: CaseFailure | None, chain: ChainCheck | None) -> None:
         if failure is not None:
             self.report.failures.append(failure)
         elif chain is not None and self.report.heads is not None:
             self.report.heads[chain_id] = {"seq": chain.last_seq, "hash": chain.prev_hash, "reference": chain.reference}
+
+
+# Cases per batch of the digest comparison (an OR of (case, seq) pairs: SQLite caps expression depth at 1000).
+SNAPSHOT_BATCH = 200
+
+
+def _last_events(case_type: str, heads: list[tuple[Any, int]]) -> dict[Any, tuple[int, str | None, Any]]:
+    """{case id: (seq, digest, snapshot)} of the events at the given heads (one query)."""
+    if not heads:
+        return {}
+    wanted = Q()
+    for pk, seq in heads:
+        wanted |= Q(case_id=pk, seq=seq)
+    rows = (
+        AuditEvent.objects.filter(case_type=case_type)
+        .filter(wanted)
+        .order_by()
+        .values_list("case_id", "seq", "digest", "snapshot")
+    )
+    return {case_id: (seq, digest, snapshot) for case_id, seq, digest, snapshot in rows}
+
+
+def _recheck_snapshot(case_type: str, flow_cls: Any, pk: Any) -> CaseFailure | None:
+    """Compare one case's live rows with its last event's snapshot, its row locked meanwhile."""
+    model = flow_cls.model
+    with transaction.atomic():
+        head = model._base_manager.select_for_update().filter(pk=pk).values_list("audit_seq", "reference").first()
+        if head is None:
+            return None
+        seq, reference = head
+        last = _last_events(case_type, [(pk, seq)]).get(pk)
+        if last is None or not last[1]:
+            return None
+        current = snapshots.live(model, flow_cls, [pk]).get(pk)
+    if current is None or snapshots.digest(current) == last[1]:
+        return None
+    recorded = last[2] if isinstance(last[2], dict) else {}
+    difference = snapshots.first_difference(recorded, current)
+    if snapshots.digest(recorded) != last[1] or difference is None:
+        return CaseFailure(case_type, pk, reference, seq, "snapshot_altered")
+    return CaseFailure(case_type, pk, reference, seq, difference.code, difference.params())
 
 
 @contextmanager
@@ -511,6 +652,8 @@ class _DatabaseVerifier(_Verifier):
                     self.record(f"{case_type}:{case_id}", failure, chain)
             if self.progress is not None and events:
                 self.progress(self.report.events_checked)
+        for case_type in _case_types():
+            self.snapshots(case_type, flows.get(case_type))
         if self.report.heads is not None:
             self._collect_heads(flows)
         self.report.failures.sort(key=lambda failure: (failure.case_type, failure.case_id or 0))
@@ -541,6 +684,7 @@ def verify_all(
     chunk_size: int = 2000,
     method: str = "auto",
     workers: int | None = None,
+    access_log: bool = True,
 ) -> VerifyReport:
     """Recompute every chain and hold every case's state and head to its history.
 
@@ -551,6 +695,10 @@ def verify_all(
     "python" (every event hashed in Python, streamed), or "auto" (the database where it can:
     PostgreSQL, no checkpoint to hold the chains to). ``workers``: parallel ranges of case ids
     for the database pass on a large history (``ENGINE["AUDIT_VERIFY_WORKERS"]``, default 2).
+
+    Then every case's live audited fields and rows are held to the digest of its last event
+    (``engine.snapshot``; cases whose last event predates digests are counted, not compared), and,
+    with ``access_log``, the access log of restricted reads is verified as a chain of its own.
     """
     use_database = method == "database" or (
         method == "auto" and connection.vendor == "postgresql" and checkpoint is None
@@ -561,4 +709,11 @@ def verify_all(
     )
     if isinstance(verifier, _DatabaseVerifier):
         verifier.workers = workers if workers is not None else int(str(settings.ENGINE.get("AUDIT_VERIFY_WORKERS", 2)))
-    return verifier.run()
+    report = verifier.run()
+    if access_log:
+        from . import access_log as log
+
+        checked = log.verify(chunk_size=chunk_size)
+        report.access_entries_checked = checked.entries_checked
+        report.failures.extend(checked.failures)
+    return report

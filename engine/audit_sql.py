@@ -8,6 +8,10 @@ those holding a value PostgreSQL cannot print as Python does (non-integer number
 normally none — are then verified by the Python verifier, case by case under the case's row lock,
 so a failure is named exactly as ``audit.verify_all(method="python")`` names it.
 
+The digest of audited fields (``AuditEvent.digest``, events since migration 0009) is part of the
+canonical JSON when present; holding the live rows to the last digest is done after this pass, in
+Python, by the verifier (``audit._Verifier.snapshots``), in batches of cases.
+
 Memory in Python is constant (one row per case type plus the failures); PostgreSQL streams the
 events in index order (``case_type, case_id, seq``).
 """
@@ -41,6 +45,7 @@ _CANONICAL = """
                                    ',' ORDER BY d.key COLLATE "C") || '}'
             FROM jsonb_each(e.data) AS d)
     END
+|| CASE WHEN coalesce(e.digest, '') = '' THEN '' ELSE ',"digest":' || to_json(e.digest)::text END
 || ',"from_state":' || to_json(e.from_state)::text
 || ',"ip_address":' || coalesce(to_json(host(e.ip_address))::text, 'null')
 || ',"occurred_at":"' || to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '+00:00"'

@@ -5,6 +5,7 @@ Each exported row carries exactly the fields the chain hashes, plus ``prev_hash`
     case_type, case_id, case_reference, seq, occurred_at (UTC, ISO 8601 with microseconds),
     actor (user id), actor_label (the actor's username at the time), actor_role, action,
     from_state, to_state, data, ip_address, user_agent, prev_hash, hash
+    digest (only on events that carry one: the sha256 of the case's audited fields and rows after it)
 
 so that, for a JSON Lines row, ``hash == sha256(prev_hash + canonical_json(row without prev_hash
 and hash))`` where canonical JSON has sorted keys, no whitespace and UTF-8 text. An outsider can thus
@@ -48,7 +49,9 @@ HASHED_FIELDS = (
     "ip_address",
     "user_agent",
 )
-EXPORT_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
+EXPORT_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash", "digest")
+# Events written before digests have none: their rows leave the key out, and their hash never had it.
+_OPTIONAL_FIELDS = frozenset({"digest"})
 FORMATS = ("jsonl", "csv")
 # The database columns behind every exported row: the case type, then what verification reads.
 _COLUMNS = ("case_type", *_ROW_COLUMNS)
@@ -121,6 +124,8 @@ def iter_rows(queryset: QuerySet[AuditEvent], chunk_size: int = 2000) -> Generat
     for values in queryset.values_list(*_COLUMNS).iterator(chunk_size=chunk_size):
         row = dict(zip(EXPORT_FIELDS, values, strict=True))
         row["occurred_at"] = _utc_iso(row["occurred_at"])
+        if not row["digest"]:
+            del row["digest"]
         yield row
 
 
@@ -151,7 +156,7 @@ def write_csv(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     writer.writerow(EXPORT_FIELDS)
     count = 0
     for row in rows:
-        writer.writerow([_cell(row[name]) for name in EXPORT_FIELDS])
+        writer.writerow([_cell(row.get(name)) for name in EXPORT_FIELDS])
         count += 1
     return count
 
@@ -199,7 +204,10 @@ def verify_export(
         if chain is None:
             chain = ChainCheck(row["case_type"], row["case_id"], row["case_reference"], checkpoint.get(chain_id))
             chains[chain_id] = chain
-        chain.feed({name: row[name] for name in HASHED_FIELDS}, row["prev_hash"], row["hash"])
+        fields = {name: row[name] for name in HASHED_FIELDS}
+        if row.get("digest"):
+            fields["digest"] = row["digest"]
+        chain.feed(fields, row["prev_hash"], row["hash"])
         report.events_checked += 1
         if progress is not None and report.events_checked % PROGRESS_EVERY == 0:
             progress(report.events_checked)
@@ -234,7 +242,7 @@ def _parse_line(line: str, number: int) -> dict[str, Any]:
         row = None
     if (
         not isinstance(row, dict)
-        or any(name not in row for name in EXPORT_FIELDS)
+        or any(name not in row for name in EXPORT_FIELDS if name not in _OPTIONAL_FIELDS)
         or not isinstance(row["case_type"], str)
         or not isinstance(row["case_id"], int)
         or not isinstance(row["seq"], int)

@@ -206,6 +206,9 @@ class Flow:
     #: events the flow emits besides its transitions and actions (the platform's own notes,
     #: reminders, the SLA scan's warnings), with who may read them
     events: ClassVar[Sequence[EventSpec]] = ()
+    #: Related rows audited with the case: name -> ``engine.snapshot.AuditedRows`` (the case model's own
+    #: fields are its ``audited_fields``). Every event's digest covers them; audit_verify holds them to it.
+    audited_rows: ClassVar[dict[str, Any]] = {}
     _specs: ClassVar[dict[str, TransitionSpec]]
     _actions: ClassVar[dict[str, TransitionSpec]]
     _events: ClassVar[dict[str, EventSpec]]

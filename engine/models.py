@@ -74,6 +74,11 @@ class AuditEvent(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    # sha256 of the case's audited fields and rows after the event (engine.snapshot), inside the hash;
+    # null on events written before digests existed (their hash is computed without it).
+    digest = models.CharField(_("digest"), max_length=64, null=True, blank=True)  # noqa: DJ001 - null: ALTER TABLE ADD COLUMN keeps the SQLite triggers
+    # The snapshot the digest covers (long texts as their sha256), to name what changed since.
+    snapshot = models.JSONField(_("snapshot"), null=True, blank=True)
     prev_hash = models.CharField(_("previous hash"), max_length=64)
     hash = models.CharField(_("hash"), max_length=64)
 
@@ -330,6 +335,9 @@ class AuditVerification(models.Model):
     ok = models.BooleanField(_("intact"), null=True)
     cases_checked = models.PositiveIntegerField(_("cases checked"), default=0)
     events_checked = models.PositiveBigIntegerField(_("events checked"), default=0)
+    digests_checked = models.PositiveIntegerField(_("cases compared with their rows"), default=0)
+    cases_without_digest = models.PositiveIntegerField(_("cases without a digest"), default=0)
+    access_entries_checked = models.PositiveBigIntegerField(_("access log entries checked"), default=0)
     # The failures as codes and parameters; their words are written in the reader's language.
     failures = models.JSONField(_("failures"), default=list, blank=True)
     requested_by = models.ForeignKey(
@@ -344,3 +352,50 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class AccessLogEntry(models.Model):
+    """One read of restricted material. Append-only and hash-chained on its own (one global chain).
+
+    Reads never extend a case's chain nor lock its row: the chain head is ``AccessLogHead``, a small
+    row of this log locked for the append.
+    """
+
+    seq = models.PositiveBigIntegerField(_("sequence"), unique=True)
+    occurred_at = models.DateTimeField(_("occurred at"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reader"),
+    )
+    actor_label = models.CharField(_("reader name"), max_length=150, blank=True)
+    actor_role = models.CharField(_("reader role"), max_length=40, blank=True)
+    case_type = models.CharField(_("case type"), max_length=100)
+    case_id = models.BigIntegerField(_("case id"))
+    case_reference = models.CharField(_("case reference"), max_length=32, db_index=True)
+    what = models.CharField(_("what was read"), max_length=40)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("restricted read")
+        verbose_name_plural = _("restricted reads")
+        ordering = ["-seq"]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.case_reference} {self.what}"
+
+
+class AccessLogHead(models.Model):
+    """The access log's chain head: the one row locked while a read is appended (never a case row)."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.hash[:12]}"

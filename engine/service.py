@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -11,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import audit, idempotency, outbox, registry, sla
+from . import snapshot as snapshots
 from .errors import (
     ConcurrentChange,
     GuardFailed,
@@ -22,6 +26,25 @@ from .errors import (
 from .flows import Flow, TransitionSpec
 from .models import AuditEvent
 from .reasons import Reason
+
+# Events that a unit's ``on_success`` records on its own case (``record``) wait here until the unit's
+# event is sealed with the snapshot of every row the unit wrote; they then follow it on the chain.
+_deferred: ContextVar[dict[tuple[str, Any], list[dict[str, Any]]] | None] = ContextVar(
+    "engine_deferred_records", default=None
+)
+
+
+@contextmanager
+def _unit_open(case: Any) -> Iterator[list[dict[str, Any]]]:
+    pending = dict(_deferred.get() or {})
+    key = (case.case_type(), case.pk)
+    queued: list[dict[str, Any]] = []
+    pending[key] = queued
+    token = _deferred.set(pending)
+    try:
+        yield queued
+    finally:
+        _deferred.reset(token)
 
 
 @dataclass
@@ -225,18 +248,34 @@ def _run_locked(
         context=context,
         occurred_at=now,
     )
+    with _unit_open(locked) as queued:
+        if not spec.is_action:
+            sla.on_transition(locked, flow_cls, spec, from_state, to_state, now)
+        if spec.on_success is not None:
+            # The action's own rows (a meeting, an outcome, a vote), in this transaction, before the
+            # outbox router reads them to work out who hears about it. The event is not saved yet:
+            # its digest covers these rows (``engine.snapshot``), and ``record`` calls on this case
+            # from here follow it on the chain.
+            spec.on_success(flow, event)
+    # The case's audited fields and rows as the unit leaves them, inside the event's hash.
+    snapshot = snapshots.take(locked, flow_cls) if snapshots.audits_anything(flow_cls) else None
+    audit.seal(event, locked, snapshot)
+    followers = [
+        (audit.build_event(locked, snapshot=snapshot, **fields), notify) for fields, notify in _unqueue(queued)
+    ]
     if spec.is_action:
         type(locked).objects.filter(pk=locked.pk).update(audit_seq=locked.audit_seq, audit_hash=locked.audit_hash)
     else:
         locked.save(force_update=True)
     event.save(force_insert=True)
-    if not spec.is_action:
-        sla.on_transition(locked, flow_cls, spec, from_state, to_state, now)
-    if spec.on_success is not None:
-        # The action's own rows (a meeting, an outcome, a vote), in this transaction, before the
-        # outbox router reads them to work out who hears about it.
-        spec.on_success(flow, event)
-    outbox.emit([_outbox_event(locked, event, actor, {"from_state": from_state, "to_state": to_state})])
+    for follower, _notify in followers:
+        follower.save(force_insert=True)
+    outbox.emit(
+        [
+            _outbox_event(locked, event, actor, {"from_state": from_state, "to_state": to_state}),
+            *(_outbox_event(locked, follower, follower.actor, {}) for follower, notify in followers if notify),
+        ]
+    )
     result_data = {"from_state": from_state, "to_state": to_state, "seq": event.seq, "version": locked.version}
     if idempotency_key:
         idempotency.remember(
@@ -270,29 +309,39 @@ def record(
     data: dict[str, Any] | None = None,
     context: audit.RequestContext | None = None,
     notify: bool = True,
-) -> AuditEvent:
+) -> AuditEvent | None:
     """Audit an event the flow declares (``Flow.events``) that no action of its own runs.
 
-    The platform's notes (a tie, an automatic recusal), field edits of a draft, restricted reads.
-    Runs in the caller's transaction and locks the case row to extend its chain.
+    The platform's notes (a tie, an automatic recusal), field edits of a draft, documents added.
+    Runs in the caller's transaction and locks the case row to extend its chain; the event carries
+    the digest of the case's audited fields and rows as they are now (write the rows first).
+    Called from a unit's ``on_success`` on the same case, the event is written right after the
+    unit's own (with the same digest) and None is returned.
+    Reads are not recorded here: see ``engine.access_log`` (no case lock).
     """
-    registry.flow_for(type(case)).event_spec(action)  # undeclared events are a programming error
+    flow_cls = registry.flow_for(type(case))
+    flow_cls.event_spec(action)  # undeclared events are a programming error
+    fields = {"action": action, "actor": actor, "actor_role": actor_role, "data": data, "context": context}
+    queued = (_deferred.get() or {}).get((case.case_type(), case.pk))
+    if queued is not None:
+        # Inside a unit's ``on_success`` on this very case: written right after the unit's own event.
+        queued.append({"fields": fields, "notify": notify})
+        return None
     with transaction.atomic():
         locked = lock(case)
-        event = audit.build_event(
-            locked,
-            action=action,
-            actor=actor,
-            actor_role=actor_role,
-            data=data,
-            context=context,
-        )
+        snapshot = snapshots.take(locked, flow_cls) if snapshots.audits_anything(flow_cls) else None
+        event = audit.build_event(locked, snapshot=snapshot, **fields)
         type(locked).objects.filter(pk=locked.pk).update(audit_seq=locked.audit_seq, audit_hash=locked.audit_hash)
         event.save(force_insert=True)
         if notify:
             outbox.emit([_outbox_event(locked, event, actor, {})])
         case.audit_seq, case.audit_hash = locked.audit_seq, locked.audit_hash
     return event
+
+
+def _unqueue(queued: list[dict[str, Any]]) -> Iterator[tuple[dict[str, Any], bool]]:
+    for item in queued:
+        yield item["fields"], item["notify"]
 
 
 def _options(flow: Flow, user: Any, specs: list[TransitionSpec]) -> list[AvailableTransition]:
@@ -419,8 +468,11 @@ def create_case(
         year = timezone.localtime(now).year
         case.reference = next_reference(model.REFERENCE_PREFIX, year)
         case.save(force_insert=True)
+        # A new case has no audited rows yet: its snapshot needs no query.
+        snapshot = snapshots.take(case, flow_cls, rows=False) if snapshots.audits_anything(flow_cls) else None
         event = audit.build_event(
             case,
+            snapshot=snapshot,
             action="create",
             actor=actor,
             actor_role="",

@@ -23,7 +23,7 @@ def _sqlite_flush_unlocks_audit() -> None:
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        if "engine_auditevent" in tables:
+        if "engine_auditevent" in tables or "engine_accesslogentry" in tables:
             statements = [
                 "UPDATE engine_audit_guard SET locked = 0",
                 *statements,
@@ -47,11 +47,12 @@ def _postgresql_flush_lifts_truncate_guard() -> None:
 
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
         statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
-        if "engine_auditevent" in tables and statements:
+        guarded = [table for table in ("engine_auditevent", "engine_accesslogentry") if table in tables]
+        if guarded and statements:
             statements = [
-                "ALTER TABLE engine_auditevent DISABLE TRIGGER engine_auditevent_no_truncate;",
+                *(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_truncate;" for table in guarded),
                 *statements,
-                "ALTER TABLE engine_auditevent ENABLE TRIGGER engine_auditevent_no_truncate;",
+                *(f"ALTER TABLE {table} ENABLE TRIGGER {table}_no_truncate;" for table in guarded),
             ]
         return statements
 

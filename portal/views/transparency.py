@@ -17,8 +17,16 @@ from workflows.partnership.selectors import published_outcomes, themes
 
 
 def checkpoint_summary() -> AuditCheckpoint | None:
-    """The newest checkpoint without its (large) document: one chain head per case."""
-    return AuditCheckpoint.objects.defer("document").order_by("-created_at", "-pk").first()
+    """The newest checkpoint without its (large) document, with its signing key's fingerprint to pin."""
+    from engine.checkpoint import CheckpointError, key_id, load_public_key
+
+    checkpoint = AuditCheckpoint.objects.defer("document").order_by("-created_at", "-pk").first()
+    if checkpoint is not None:
+        try:
+            checkpoint.key_fingerprint = key_id(load_public_key(checkpoint.public_key))  # type: ignore[attr-defined]
+        except CheckpointError:
+            checkpoint.key_fingerprint = ""  # type: ignore[attr-defined]
+    return checkpoint
 
 
 def _progress(case: Any) -> dict[str, int]:

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.cases import platform_only
-from engine.models import AuditEvent, OutboxMessage
+from engine.models import AccessLogEntry, AuditEvent, OutboxMessage
 from workflows.partnership import services
 from workflows.partnership.flows import RequestFlow
 
@@ -30,7 +30,7 @@ def test_a_browser_session_works_and_its_writes_need_the_csrf_token(partnership_
     assert request.state == "draft"
 
 
-def test_reading_a_restricted_outcome_is_audited_without_notifying_anyone(partnership_world, client_for):
+def test_reading_a_restricted_outcome_is_logged_without_notifying_anyone(partnership_world, client_for):
     # given a request whose outcome is restricted
     world = partnership_world
     request = walk(world, draft(world), "meeting_held")
@@ -43,14 +43,15 @@ def test_reading_a_restricted_outcome_is_audited_without_notifying_anyone(partne
     # when a party, then an auditor, read it
     party = client_for(world.ministry_coordinator).get(f"/api/v1/requests/{request.reference}/")
     auditor = client_for(world.auditor).get(f"/api/v1/requests/{request.reference}/history/")
-    # then both see it, each read leaves an audit event on the case's chain, and nobody is notified
+    # then both see it, each read is written to the access log (not the case's chain), and nobody is notified
     assert party.status_code == auditor.status_code == 200
     assert party.json()["outcome"]["minutes"] and party.json()["outcome_restricted"] is True
-    reads = AuditEvent.objects.filter(case_id=request.pk, action="restricted_read").order_by("seq")
-    assert [(e.actor.username, e.actor_role, e.data) for e in reads] == [
-        ("ministry-coordinator", "party", {"read": "outcome"}),
-        ("auditor", "auditor", {"read": "history"}),
+    reads = AccessLogEntry.objects.filter(case_id=request.pk).order_by("seq")
+    assert [(e.actor.username, e.actor_role, e.what) for e in reads] == [
+        ("ministry-coordinator", "party", "outcome"),
+        ("auditor", "auditor", "history"),
     ]
+    assert not AuditEvent.objects.filter(case_id=request.pk, action="restricted_read").exists()
     assert OutboxMessage.objects.count() == outbox_before
     # and someone outside the request does not even learn it exists
     assert client_for(world.other_cso_coordinator).get(f"/api/v1/requests/{request.reference}/").status_code == 404
@@ -60,7 +61,7 @@ def test_reading_a_public_outcome_is_not_audited(partnership_world, client_for):
     world = partnership_world
     request = walk(world, draft(world), "outcome_documented")
     client_for(world.cso_coordinator).get(f"/api/v1/requests/{request.reference}/")
-    assert not AuditEvent.objects.filter(case_id=request.pk, action="restricted_read").exists()
+    assert not AccessLogEntry.objects.exists()
 
 
 def test_every_transition_a_person_can_run_has_an_endpoint_typed_from_its_form(api_client):

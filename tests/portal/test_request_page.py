@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from engine.models import AuditEvent
+from engine.models import AccessLogEntry, AuditEvent
 from tests.factories import UserFactory, member_organization
 from workflows.partnership import services
 
@@ -170,18 +170,19 @@ def test_a_restricted_outcome_opens_on_request_and_the_read_is_audited(client, w
     page = client.get(url("portal:request_detail", "en", reference=case.reference)).content.decode()
     # then: the outcome is not shown until asked for, and nothing is recorded yet
     assert "Show the restricted outcome" in page and "Agreement to draft implementing guidelines" not in page
-    assert not AuditEvent.objects.filter(case_id=case.pk, action="restricted_read").exists()
+    assert not AccessLogEntry.objects.filter(case_id=case.pk).exists()
     # when: they ask for it
     response = client.get(url("portal:request_outcome", "en", reference=case.reference), headers=HTMX)
     # then
     assert response.status_code == 200
     assert "Agreement to draft implementing guidelines" in response.content.decode()
-    event = AuditEvent.objects.get(case_id=case.pk, action="restricted_read")
-    assert event.actor == world.auditor
+    entry = AccessLogEntry.objects.get(case_id=case.pk)
+    assert (entry.actor, entry.what) == (world.auditor, "outcome")
+    assert not AuditEvent.objects.filter(case_id=case.pk, action="restricted_read").exists()
 
 
 def test_a_public_outcome_shows_with_the_page_without_a_read_record(client, world):
     case = walk(world, draft(world), "outcome_documented")
     page = page_of(client, world.ministry_coordinator, case).content.decode()
     assert "Agreement to draft implementing guidelines" in page
-    assert not AuditEvent.objects.filter(case_id=case.pk, action="restricted_read").exists()
+    assert not AccessLogEntry.objects.filter(case_id=case.pk).exists()

@@ -75,3 +75,5 @@ def test_the_latest_signed_checkpoint_is_published(client, world, tmp_path):
     download = client.get(url("portal:checkpoint_download", "en"))
     document = json.loads(download.content)
     assert document["digest"] == created.checkpoint.digest and document["algorithm"] == "Ed25519"
+    # and the signing key's fingerprint, to pin, is on the page (the one audit_checkpoint prints)
+    assert document["key_id"] and f'<code dir="ltr" id="checkpoint-key">{document["key_id"]}</code>' in page

@@ -20,6 +20,20 @@ PENDING_STATES = ("draft", "submitted", "info_requested")
 
 class Application(Case):
     REFERENCE_PREFIX = "AC"
+    #: Held to every audit event's digest (engine.snapshot): an edit outside the engine is named by audit_verify.
+    audited_fields = (
+        "name",
+        "name_ar",
+        "side",
+        "kind",
+        "registration_number",
+        "contact_email",
+        "contact_phone",
+        "applicant",
+        "organization",
+        "charter_version",
+        "decision_reason",
+    )
 
     Side = Side
 

@@ -19,6 +19,7 @@ from engine.flows import EventSpec, Flow, action, chosen_target, transition
 from engine.reasons import Reason
 from engine.registry import register
 from engine.roles import Role
+from engine.snapshot import AuditedRows
 from partners import charter
 from partners.models import CharterAcceptance, CharterArticle, Membership, Organization, PlatformRole, Side
 from partners.selectors import is_secretariat, user_access
@@ -730,6 +731,34 @@ def not_declared_yet(flow: RequestFlow) -> Reason | None:
 @register
 class RequestFlow(Flow):
     model = DialogueRequest
+    #: The rows the units write that every audit event's digest covers with the request (engine.snapshot).
+    audited_rows = {
+        "votes": AuditedRows(Vote, "request", fields=("member", "side", "round", "decision", "reason")),
+        "outcome": AuditedRows(
+            Outcome,
+            "request",
+            one=True,
+            fields=(
+                "visibility",
+                "restriction_reason",
+                "minutes",
+                "summary",
+                "recommendations",
+                "agreements",
+                "what_changed",
+                "who_changed",
+                "significance",
+                "contribution",
+                "evidence",
+                "documented_by",
+            ),
+        ),
+        "action_items": AuditedRows(
+            ActionItem,
+            "request",
+            fields=("description", "owner_organization", "owner_person", "due_date", "status", "justification"),
+        ),
+    }
     state = State(str, default=DRAFT)
     state_labels = {
         DRAFT: _("Draft"),
@@ -1240,6 +1269,7 @@ class RequestFlow(Flow):
         EventSpec("conflict_recused", _("Committee member recused automatically"), visible_to=oversight),
         EventSpec("committee_tied", _("The committee's votes are tied: the chair decides")),
         EventSpec("document_added", _("Document added")),
+        # No longer written (reads go to the access log, engine.access_log): kept for the events already on chains.
         EventSpec("restricted_read", _("Restricted material read"), visible_to=(secretariat, auditor)),
         EventSpec("action_status_changed", _("Follow-up action status changed")),
     )

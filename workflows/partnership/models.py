@@ -21,6 +21,29 @@ class DialogueRequest(Case):
     """A request by a ministry or a CSO for a policy dialogue with the other side."""
 
     REFERENCE_PREFIX = "DR"
+    #: Held to every audit event's digest (engine.snapshot): an edit outside the engine is named by audit_verify.
+    audited_fields = (
+        "title",
+        "summary",
+        "policy_question",
+        "theme",
+        "format",
+        "requesting_organization",
+        "period_start",
+        "period_end",
+        "expected_participants",
+        "language",
+        "created_by",
+        "decline_reason",
+        "decline_article",
+        "withdraw_reason",
+        "vote_round",
+        "decision",
+        "decision_reason",
+        "appeal_used",
+        "appeal_reason",
+        "published",
+    )
 
     class Format(models.TextChoices):
         ROUNDTABLE = "roundtable", _("Roundtable")

@@ -222,3 +222,18 @@ def published_outcomes() -> QuerySet[DialogueRequest]:
 def themes() -> QuerySet[Theme]:
     """Every theme, in display order, for GET /api/v1/themes/ ({code, name, name_ar})."""
     return Theme.objects.order_by("ordering", "code")
+
+
+def reader_role(user: Any, request: DialogueRequest) -> str:
+    """The capacity in which ``user`` reads ``request``'s restricted material (for the access log)."""
+    from . import committee
+
+    roles = user_access(user).roles
+    for role in ("auditor", "secretariat_lead", "secretariat"):
+        if role in roles:
+            return role
+    if user_access(user).organization_ids & committee.party_organization_ids(request):
+        return "party"
+    if "committee" in roles:
+        return "committee_member"
+    return ""

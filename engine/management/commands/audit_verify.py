@@ -11,10 +11,12 @@ from typing import Any, NoReturn
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.utils.translation import gettext as _
 
+from engine.access_log import LOG_TYPE
 from engine.audit import VerifyReport, verify_all
 from engine.checkpoint import CheckpointError, CheckpointInvalid, check_signature, load_public_key, read_document
 from engine.exporting import ExportError, read_lines, verify_export
 from engine.models import AuditEvent
+from engine.snapshot import NO_DIGEST_NOTE
 
 EXIT_BROKEN = 1
 EXIT_BAD_INPUT = 2
@@ -56,10 +58,31 @@ class TerminalProgress:
 
 
 def write_failures(stream: OutputWrapper, report: VerifyReport, style: Any) -> None:
+    access = [failure for failure in report.failures if failure.case_type == LOG_TYPE]
     for failure in report.failures:
+        if failure.case_type == LOG_TYPE:
+            continue
         where = failure.case_reference or failure.chain_id
         event = _("event #%(seq)s") % {"seq": failure.seq} if failure.seq is not None else "—"
         stream.write(style.ERROR(f"  {where} ({failure.chain_id}), {event}: ") + failure.problem)
+    if access:
+        stream.write(_("Access log of restricted reads:"))
+        for failure in access:
+            stream.write(style.ERROR("  ") + failure.problem)
+
+
+def write_coverage(stream: OutputWrapper, report: VerifyReport, style: Any) -> None:
+    """What the digests and the access log covered (the chains are reported above)."""
+    stream.write(
+        _("Audited fields and rows of %(count)s cases compared with the digest of their last event.")
+        % {"count": report.digests_checked}
+    )
+    if report.cases_without_digest:
+        stream.write(style.WARNING(str(NO_DIGEST_NOTE % {"count": report.cases_without_digest})))
+    stream.write(
+        _("Access log of restricted reads: %(count)s entries checked (a chain of its own).")
+        % {"count": report.access_entries_checked}
+    )
 
 
 def what_to_do_next() -> list[str]:
@@ -85,7 +108,8 @@ class Command(BaseCommand):
     # Evaluated once, in the language active when the command loads (argparse needs a str).
     help = _(
         "Recompute every audit hash chain and check that each case's state and chain head match its "
-        "history. Exit status 0 when all is intact, 1 when something is broken (the first broken event "
+        "history, that its audited fields and rows match the digest of its last event, and that the "
+        "access log of restricted reads is intact. Exit status 0 when all is intact, 1 when something is broken (the first broken event "
         "of each case is named), 2 on bad input."
     )
 
@@ -237,6 +261,8 @@ class Command(BaseCommand):
             if signature is not None:
                 message += " " + _("No history covered by the checkpoint was rewritten.")
             self.stdout.write(self.style.SUCCESS(message % numbers))
+            if not source:
+                write_coverage(self.stdout, report, self.style)
             self.stdout.write(_("(%(seconds)s s, %(rate)s events/s)") % numbers)
             return
         self.stdout.write(
@@ -246,6 +272,8 @@ class Command(BaseCommand):
             )
         )
         write_failures(self.stdout, report, self.style)
+        if not source:
+            write_coverage(self.stdout, report, self.style)
         self.stdout.write("")
         for line in what_to_do_next():
             self.stdout.write(line)

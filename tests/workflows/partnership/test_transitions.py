@@ -10,7 +10,7 @@ from django.utils.translation import override
 
 import engine
 from engine.errors import GuardFailed, InvalidInput, NotPermitted, TransitionNotAllowedError
-from engine.models import AuditEvent, OutboxMessage, SlaClock
+from engine.models import AccessLogEntry, AuditEvent, OutboxMessage, SlaClock
 from partners import services as partner_services
 from partners.models import CharterArticle, CharterVersion, Organization
 from tests.factories import business_day
@@ -513,15 +513,20 @@ def test_system_transitions_tell_people_who_runs_them(partnership_world):
         assert options["approve"].as_dict()["reasons"][0]["message"] == "Only the platform itself may do this."
 
 
-def test_reading_a_restricted_outcome_is_audited_and_kept_from_outsiders(partnership_world):
+def test_reading_a_restricted_outcome_is_logged_and_kept_from_outsiders(partnership_world):
     w = partnership_world
     request = walk(w, draft(w), "meeting_held")
     data = outcome_data(visibility="restricted", restriction_reason="Draft law under negotiation.")
     services.outcome_document(request=request, actor=w.secretariat, data=data)
     request = DialogueRequest.objects.get(pk=request.pk)
+    seq, version = request.audit_seq, request.version
     assert services.outcome_read_restricted(request=request, actor=w.auditor).summary
-    event = AuditEvent.objects.filter(case_id=request.pk).order_by("-seq").first()
-    assert (event.action, event.actor_id) == ("restricted_read", w.auditor.pk)
+    # the read goes to the access log, not to the request's chain, and nobody is notified
+    entry = AccessLogEntry.objects.get(case_id=request.pk)
+    assert (entry.what, entry.actor_id, entry.actor_role) == ("outcome", w.auditor.pk, "auditor")
+    request.refresh_from_db()
+    assert (request.audit_seq, request.version) == (seq, version)
+    assert not AuditEvent.objects.filter(case_id=request.pk, action="restricted_read").exists()
     assert not OutboxMessage.objects.filter(case_id=request.pk, event="restricted_read").exists()
     with pytest.raises(NotPermitted):
         services.outcome_read_restricted(request=request, actor=w.other_cso_coordinator)

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from partners.selectors import user_access
 
-from .. import committee, selectors
+from .. import selectors
 from ..models import DialogueRequest
 
 
@@ -27,13 +27,5 @@ def may_read_restricted(user: Any, request: DialogueRequest) -> bool:
 
 
 def actor_role(user: Any, request: DialogueRequest) -> str:
-    """The capacity in which ``user`` reads ``request`` (for the audit trail of restricted reads)."""
-    roles = user_access(user).roles
-    for role in ("auditor", "secretariat_lead", "secretariat"):
-        if role in roles:
-            return role
-    if user_access(user).organization_ids & committee.party_organization_ids(request):
-        return "party"
-    if "committee" in roles:
-        return "committee_member"
-    return ""
+    """The capacity in which ``user`` reads ``request`` (for the access log of restricted reads)."""
+    return selectors.reader_role(user, request)

@@ -18,6 +18,7 @@ from api.inputs import (
     StrictIntegerField,
     serializer_for_form,
 )
+from engine.models import AccessLogEntry
 from partners.models import Organization, Theme
 
 from .. import sessions
@@ -382,8 +383,8 @@ class ActionItemUpdateSerializer(serializers.Serializer):
 
 
 class AuditFailureSerializer(serializers.Serializer):
-    case_type = serializers.CharField()
-    case_id = serializers.IntegerField()
+    case_type = serializers.CharField(help_text="`engine.accesslogentry` for a break in the access log.")
+    case_id = serializers.IntegerField(allow_null=True)
     reference = serializers.CharField()
     seq = serializers.IntegerField(allow_null=True)
     code = serializers.CharField(required=False)
@@ -394,10 +395,47 @@ class AuditVerifySerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     cases_checked = serializers.IntegerField()
     events_checked = serializers.IntegerField()
+    digests_checked = serializers.IntegerField(
+        help_text="Cases whose audited fields and rows were compared with the digest of their last event."
+    )
+    cases_without_digest = serializers.IntegerField(
+        help_text="Cases skipped by that comparison: their last event predates digests."
+    )
+    access_entries_checked = serializers.IntegerField(
+        help_text="Entries of the access log of restricted reads verified (a hash chain of its own)."
+    )
     failures = AuditFailureSerializer(many=True)
     verified_at = serializers.DateTimeField(help_text="When the verification answered from finished.")
     age_seconds = serializers.FloatField(help_text="How long ago that was.")
     running = serializers.BooleanField(help_text="Whether a newer verification is under way.")
+
+
+class AccessLogFilterSerializer(serializers.Serializer):
+    case = serializers.RegexField(
+        r"^[A-Za-z0-9][A-Za-z0-9-]{0,31}$", max_length=32, required=False, help_text="A case's reference."
+    )
+
+
+class AccessLogEntrySerializer(serializers.ModelSerializer):
+    reader = serializers.CharField(source="actor_label", help_text="The reader's username at the time.")
+    reader_role = serializers.CharField(source="actor_role")
+    reference = serializers.CharField(source="case_reference")
+
+    class Meta:
+        model = AccessLogEntry
+        fields = [
+            "seq",
+            "occurred_at",
+            "reader",
+            "reader_role",
+            "case_type",
+            "reference",
+            "what",
+            "ip_address",
+            "user_agent",
+            "prev_hash",
+            "hash",
+        ]
 
 
 class AuditVerifyJobSerializer(serializers.Serializer):

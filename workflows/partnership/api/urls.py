@@ -35,4 +35,5 @@ urlpatterns = [
     *views.requests_endpoints.urls(),
     re_path(r"^actions/(?P<pk>[0-9]{1,18})/$", views.ActionDetailView.as_view(), name="action"),
     path("audit/verify/", views.AuditVerifyView.as_view(), name="audit-verify"),
+    path("audit/access-log/", views.AccessLogView.as_view(), name="audit-access-log"),
 ]

@@ -21,6 +21,7 @@ from api.schema import error_response
 from api.views import ApiView, GenericApiView
 from engine import verification
 from engine.audit import RequestContext
+from engine.models import AccessLogEntry
 from partners import selectors as partner_selectors
 from partners.models import Organization
 from textsearch import index as textsearch
@@ -30,6 +31,8 @@ from ..models import ActionItem, DialogueRequest, Meeting, Outcome, SeatAbsence,
 from . import access
 from .serializers import (
     AbsenceSerializer,
+    AccessLogEntrySerializer,
+    AccessLogFilterSerializer,
     ActionItemInputSerializer,
     ActionItemSerializer,
     ActionItemUpdateSerializer,
@@ -90,16 +93,14 @@ def restricted_outcome(request: DialogueRequest) -> bool:
 
 
 def audit_restricted_read(request: Request, case: DialogueRequest, what: str) -> None:
-    """Reading a restricted outcome leaves a trace on the case's chain (no notification)."""
+    """Reading a restricted outcome is written to the access log: no case lock, no change, no notification."""
     if restricted_outcome(case) and access.may_read_restricted(request.user, case):
-        engine.record(
+        engine.record_read(
             case,
-            "restricted_read",
             actor=request.user,
             actor_role=access.actor_role(request.user, case),
-            data={"read": what},
+            what=what,
             context=RequestContext.from_request(request),
-            notify=False,
         )
 
 
@@ -247,7 +248,7 @@ class RequestListView(GenericApiView):
 class RequestDetailView(ApiView):
     @extend_schema(operation_id="requests_retrieve", tags=[TAG], responses={200: RequestDetailSerializer})
     def get(self, request: Request, reference: str) -> Response:
-        """One request; reading a restricted outcome is recorded in its audit history."""
+        """One request; reading a restricted outcome is recorded in the access log (`/api/v1/audit/access-log/`)."""
         case = requests_endpoints.get_case(request, reference, details=True)
         body = requests_endpoints.render(request, case, fresh=False)
         if body.get("outcome") is not None:
@@ -488,6 +489,32 @@ FRESH = OpenApiParameter(
     "fresh", OpenApiTypes.BOOL, description="1: start a fresh verification as a job and answer 202 at once."
 )
 _YES, _NO = ("1", "true", "yes"), ("", "0", "false", "no")
+
+
+class AccessLogView(GenericApiView):
+    filter_serializer_class = AccessLogFilterSerializer
+
+    @extend_schema(
+        operation_id="audit_access_log",
+        tags=["audit"],
+        parameters=[AccessLogFilterSerializer],
+        responses={200: AccessLogEntrySerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        """Reads of restricted material, newest first (auditors only), paged.
+
+        The access log is append-only and hash-chained on its own (`hash = sha256(prev_hash +
+        canonical JSON)`); `GET /api/v1/audit/verify/` verifies it with the cases' chains.
+        """
+        if not access.is_auditor(request.user):
+            raise ApiError("not_permitted", status_code=403)
+        filters = AccessLogFilterSerializer(data=query(request))
+        filters.is_valid(raise_exception=True)
+        queryset = AccessLogEntry.objects.order_by("-seq")
+        if reference := filters.validated_data.get("case"):
+            queryset = queryset.filter(case_reference=reference.upper())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(AccessLogEntrySerializer(page, many=True).data)
 
 
 class AuditVerifyView(ApiView):
