@@ -17,6 +17,7 @@ from engine import snapshot
 from engine.audit import verify_all
 from engine.models import AuditEvent
 from tests.workflows.partnership.conftest import draft, outcome_data, walk
+from workflows.outcomes.models import Recommendation
 from workflows.partnership import services
 from workflows.partnership.flows import RequestFlow
 from workflows.partnership.models import ActionItem, DialogueRequest, Vote
@@ -75,9 +76,11 @@ def test_a_whole_life_verifies_clean_and_every_case_is_compared(partnership_worl
     status, out = _verify()
     # then: intact, and both cases' rows were held to their last digest
     assert report.ok, [failure.as_dict() for failure in report.failures]
-    assert (report.digests_checked, report.cases_without_digest) == (2, 0)
+    # (the documented outcome's recommendations are tracked cases of their own, held to their digests too)
+    cases = 2 + Recommendation.objects.count()
+    assert (report.digests_checked, report.cases_without_digest) == (cases, 0)
     assert status == 0
-    assert "Audited fields and rows of 2 cases compared with the digest of their last event." in out
+    assert f"Audited fields and rows of {cases} cases compared with the digest of their last event." in out
     last = AuditEvent.objects.filter(case_id=request.pk).order_by("-seq").first()
     assert last.digest == snapshot.digest(last.snapshot)
     assert last.snapshot["rows"]["action_items"][str(item.pk)]["status"] == "done"
@@ -188,7 +191,7 @@ def test_the_background_verification_names_the_field_too(restricted, client_for,
     _raw("UPDATE partnership_outcome SET visibility = %s WHERE request_id = %s", ["public", restricted.pk])
     body = client_for(partnership_world.auditor).get("/api/v1/audit/verify/").json()
     assert body["ok"] is False
-    assert body["digests_checked"] == 1
+    assert body["digests_checked"] == 1 + Recommendation.objects.count()
     (failure,) = body["failures"]
     assert failure["reference"] == restricted.reference
     assert failure["problem"] == "outcome visibility changed outside the audit trail: restricted → public"

@@ -18,12 +18,13 @@ from engine.flows import EventSpec, Flow, action, chosen_target, transition
 from engine.reasons import Reason
 from engine.registry import register
 from engine.roles import Role
+from engine.snapshot import AuditedRows
 from partners import charter
 from partners.models import Membership, PlatformRole
 from partners.selectors import is_secretariat, user_access
 
 from . import effects, forms, selectors
-from .models import HarvestedOutcome, Recommendation
+from .models import HarvestedOutcome, ProgressNote, Recommendation
 
 # --- harvested outcome states -----------------------------------------------------------------
 
@@ -268,6 +269,11 @@ def outcome_audience(case: HarvestedOutcome, name: str) -> QuerySet[Any]:
 @register
 class RecommendationFlow(Flow):
     model = Recommendation
+    audited_rows = {
+        "progress_notes": AuditedRows(
+            ProgressNote, "recommendation", fields=("status_from", "status_to", "progress_from", "progress_to", "note")
+        ),
+    }
     state = State(str, default=NOT_STARTED)
     state_labels = {
         NOT_STARTED: _("Not started"),

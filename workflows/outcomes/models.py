@@ -28,6 +28,8 @@ class Recommendation(Case):
     """A recommendation of a dialogue as a trackable item: an owner, a status (the state) and progress."""
 
     REFERENCE_PREFIX = "RC"
+    # What audit_verify holds to the digest of the last event (engine.snapshot): edits outside the engine show.
+    audited_fields = ("text", "text_ar", "owner_organization", "progress")
 
     text = models.TextField(_("recommendation (English)"), blank=True)
     text_ar = models.TextField(_("recommendation (Arabic)"), blank=True)
@@ -115,6 +117,27 @@ class HarvestedOutcome(Case):
     """One change in one social actor, harvested after a dialogue, then substantiated and published."""
 
     REFERENCE_PREFIX = "OC"
+    # What audit_verify holds to the digest of the last event (engine.snapshot): edits outside the engine show.
+    audited_fields = (
+        "title",
+        "social_actor",
+        "actor_side",
+        "change",
+        "changed_on",
+        "place",
+        "significance",
+        "contribution",
+        "evidence_links",
+        "change_type",
+        "theme",
+        "visibility",
+        "public_summary",
+        "public_summary_ar",
+        "verdict",
+        "verdict_note",
+        "substantiated_by",
+        "published_at",
+    )
 
     class ChangeType(models.TextChoices):
         POLICY = "policy", _("Policy")
