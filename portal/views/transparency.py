@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from engine.models import AuditCheckpoint
 from textsearch import index as textsearch
-from workflows.partnership.selectors import published_outcomes, themes
+from workflows.partnership.selectors import published_outcomes, published_restricted_summaries, themes
 
 
 def checkpoint_summary() -> AuditCheckpoint | None:
@@ -63,6 +63,8 @@ def transparency(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query_string": query_string,
         "checkpoint": checkpoint_summary(),
+        # Restricted outcomes are not silent: what may be said about them, as the secretariat chose it.
+        "restricted": [] if request.htmx else list(published_restricted_summaries()[:20]),
     }
     template = "portal/transparency/_results.html" if request.htmx else "portal/transparency/index.html"
     return render(request, template, context)

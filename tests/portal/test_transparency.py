@@ -38,6 +38,32 @@ def test_restricted_and_unpublished_outcomes_stay_off_the_portal(client, world):
         assert client.get(url("portal:transparency_detail", "en", reference=case.reference)).status_code == 404
 
 
+def test_a_restricted_outcome_shows_only_the_words_chosen_for_the_public(client, world):
+    said = published(
+        world,
+        visibility="restricted",
+        restriction_reason="Names minors.",
+        public_summary="The parties agreed on next steps for diversion; details stay with them.",
+    )
+    silent = published(world, visibility="restricted", restriction_reason="Names minors.")
+    assert said.outcome.public_summary.startswith("The parties agreed") and silent.outcome.public_summary == ""
+    for language, heading in (("en", "Restricted outcomes: what may be said"), ("ar", "نتائج مقيّدة: ما يجوز قوله")):
+        page = client.get(url("portal:transparency", language)).content.decode()
+        assert heading in page
+        assert said.reference in page and "details stay with them" in page
+        assert silent.reference not in page
+        # nothing of the restricted record itself: not its summary, minutes or the reason it is restricted
+        assert "Names minors." not in page and said.outcome.summary not in page and said.outcome.minutes not in page
+    # the full outcome page stays closed to the public
+    assert client.get(url("portal:transparency_detail", "en", reference=said.reference)).status_code == 404
+
+
+def test_a_public_outcome_keeps_no_public_summary_of_its_own(world):
+    case = published(world, public_summary="Ignored: the outcome itself is public.")
+    case.outcome.refresh_from_db()
+    assert case.outcome.visibility == "public" and case.outcome.public_summary == ""
+
+
 def test_the_portal_searches_and_filters_by_theme(client, world):
     case = published(world)
     assert case.reference in client.get(url("portal:transparency", "en"), {"q": "guidelines"}).content.decode()

@@ -301,6 +301,10 @@ def document_outcome_written(flow: Any, event: AuditEvent) -> None:
         evidence=data["evidence"],
         visibility=data["visibility"],
         restriction_reason=data.get("restriction_reason") or "",
+        # Only a restricted outcome needs words in its place: a public one speaks for itself.
+        public_summary=(data.get("public_summary") or "")
+        if data["visibility"] == Outcome.Visibility.RESTRICTED
+        else "",
         documented_by=actor,
         documented_at=_when(event),
     )

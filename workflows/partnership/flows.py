@@ -741,6 +741,7 @@ class RequestFlow(Flow):
             fields=(
                 "visibility",
                 "restriction_reason",
+                "public_summary",
                 "minutes",
                 "summary",
                 "recommendations",

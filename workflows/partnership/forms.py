@@ -122,8 +122,10 @@ class TextListField(forms.Field):
         return items
 
 
-def _text(label: Any, *, required: bool = True, max_length: int = MAX_TEXT) -> forms.CharField:
-    return forms.CharField(label=label, required=required, max_length=max_length, widget=forms.Textarea)
+def _text(label: Any, *, required: bool = True, max_length: int = MAX_TEXT, help_text: Any = "") -> forms.CharField:
+    return forms.CharField(
+        label=label, required=required, max_length=max_length, widget=forms.Textarea, help_text=help_text
+    )
 
 
 class MessageForm(forms.Form):
@@ -448,6 +450,15 @@ class OutcomeForm(forms.Form):
     evidence = _text(_("evidence"), required=False)
     visibility = forms.ChoiceField(label=_("visibility"), choices=Outcome.Visibility.choices)
     restriction_reason = _text(_("reason for restricting"), required=False, max_length=2000)
+    public_summary = _text(
+        _("what may be said publicly"),
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "For a restricted outcome: the words the transparency portal shows in its place. Leave empty and the "
+            "portal says nothing about this outcome."
+        ),
+    )
 
 
 class ConfirmMinutesForm(forms.Form):

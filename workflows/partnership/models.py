@@ -446,6 +446,8 @@ class Outcome(models.Model):
     evidence = models.TextField(_("evidence"))
     visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices)
     restriction_reason = models.TextField(_("reason for restricting"), blank=True)
+    #: of a restricted outcome, what may be said publicly, chosen explicitly (empty: the portal says nothing)
+    public_summary = models.TextField(_("what may be said publicly"), blank=True)
     documented_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("documented by"))
     documented_at = models.DateTimeField(_("documented at"), default=timezone.now)
 

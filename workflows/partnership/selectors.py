@@ -219,6 +219,29 @@ def published_outcomes() -> QuerySet[DialogueRequest]:
     )
 
 
+def published_restricted_summaries() -> QuerySet[DialogueRequest]:
+    """Requests whose restricted outcome has a public summary, once the minutes are confirmed (when a public
+    outcome is published): only those words are public, never the outcome itself."""
+    return (
+        DialogueRequest.objects.filter(
+            minutes_confirmed_at__isnull=False, outcome__visibility=Outcome.Visibility.RESTRICTED
+        )
+        .exclude(outcome__public_summary="")
+        .select_related("theme", "outcome")
+        .only(
+            "reference",
+            "title",
+            "published_at",
+            "theme__code",
+            "theme__name",
+            "theme__name_ar",
+            "outcome__public_summary",
+            "outcome__visibility",
+        )  # fmt: skip
+        .order_by("-published_at", "-id")
+    )
+
+
 def themes() -> QuerySet[Theme]:
     """Every theme, in display order, for GET /api/v1/themes/ ({code, name, name_ar})."""
     return Theme.objects.order_by("ordering", "code")

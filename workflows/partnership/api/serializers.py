@@ -177,6 +177,7 @@ class OutcomeSerializer(serializers.ModelSerializer):
             "evidence",
             "visibility",
             "restriction_reason",
+            "public_summary",
             "documented_at",
             "series",
             "figures",
