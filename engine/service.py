@@ -22,6 +22,7 @@ from .errors import (
 from .flows import Flow, TransitionSpec
 from .models import AuditEvent
 from .reasons import Reason
+from .text import join_words
 
 
 @dataclass
@@ -74,7 +75,7 @@ class _RoleLabels:
         self.roles = roles
 
     def __str__(self) -> str:
-        return ", ".join(str(role.label) for role in self.roles)
+        return join_words(role.label for role in self.roles)
 
 
 def _not_permitted(spec: TransitionSpec, flow: Flow | None = None, user: Any = None) -> NotPermitted:

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from engine import registry
+from engine.text import join_words
 
 # Event data worth showing in the timeline, with their labels (other keys stay in the audit export).
 DETAIL_LABELS: dict[str, Any] = {
@@ -175,7 +176,7 @@ def action_groups(options: list[Any]) -> ActionGroups:
             allowed=option.allowed,
             reasons=option.reasons,
             description=str(option.spec.description or ""),
-            who=", ".join(str(role.label) for role in option.spec.roles if role.code != "system"),
+            who=join_words(role.label for role in option.spec.roles if role.code != "system"),
         )
         if option.allowed:
             groups.allowed.append(choice)

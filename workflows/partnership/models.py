@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from engine.models import Case
 from partners.models import Organization, Side, Theme
@@ -351,7 +352,12 @@ class ActionItem(models.Model):
         Organization, on_delete=models.PROTECT, related_name="action_items", verbose_name=_("owner organization")
     )
     owner_person = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("owner")
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=pgettext_lazy("person", "owner"),
     )
     due_date = models.DateField(_("due date"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.OPEN)
