@@ -112,7 +112,7 @@ def timeline(case: Any, events: list[Any], *, capabilities: Any) -> list[Timelin
         elif hidden:
             actor = str(_("A committee member")) if event.actor_role == "committee_member" else "—"
         else:
-            actor = event.actor.get_full_name() or event.actor_label if event.actor else event.actor_label
+            actor = actor_name(event)
         details = []
         data = event.data or {}
         if event.action == "document_outcome" and data.get("visibility") == "restricted":
@@ -138,6 +138,60 @@ def timeline(case: Any, events: list[Any], *, capabilities: Any) -> list[Timelin
         )
     entries.reverse()
     return entries
+
+
+@dataclass
+class AuditRow:
+    """One line of the oversight audit log: the event with its flow's labels and the actor's name."""
+
+    event: Any
+    label: str
+    actor: str
+    from_state: str = ""
+    to_state: str = ""
+
+
+def _flow_for_type(case_type: str) -> Any:
+    try:
+        return registry.flow_for(case_type)
+    except LookupError:
+        return None
+
+
+def actor_name(event: Any) -> str:
+    """The person behind an event by name (their login only when they have none), or the platform."""
+    if event.actor_id is None:
+        return str(_("The platform"))
+    actor = event.actor
+    return (actor.get_full_name() if actor is not None else "") or event.actor_label or "—"
+
+
+def audit_rows(events: Any) -> list[AuditRow]:
+    """Audit events of any workflow, labelled from their own flow's declarations (one source).
+
+    For oversight pages (the secretariat and auditors read every event); an event or state a flow
+    no longer declares keeps its stored name rather than disappearing.
+    """
+    rows = []
+    for event in events:
+        flow = _flow_for_type(event.case_type)
+        if flow is None:
+            label, before, after = event.action, event.from_state, event.to_state
+        else:
+            spec = flow.event_specs().get(event.action)
+            label = str(spec.label) if spec is not None and spec.label else event.action.replace("_", " ")
+            before = str(flow.state_labels.get(event.from_state, event.from_state)) if event.from_state else ""
+            after = str(flow.state_labels.get(event.to_state, event.to_state)) if event.to_state else ""
+        rows.append(
+            AuditRow(
+                event=event,
+                label=label,
+                actor=actor_name(event),
+                from_state=before,
+                to_state=after if event.to_state and event.to_state != event.from_state else "",
+            )
+        )
+    return rows
 
 
 @dataclass
