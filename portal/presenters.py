@@ -239,3 +239,64 @@ def action_groups(options: list[Any]) -> ActionGroups:
         else:
             groups.blocked.append(choice)
     return groups
+
+
+@dataclass
+class Notice:
+    """Something waiting for this person on the request, said at the top of the page."""
+
+    kind: str
+    title: str
+    text: str = ""
+    link: str = ""
+    link_text: str = ""
+    article: Any = None
+    #: a unit the notice leads to (its form on the request page)
+    action: str = ""
+
+
+def attention(case: Any, capabilities: Any, *, tally: Any = None, own_conflict: Any = None) -> list[Notice]:
+    """What the request expects of this person now, worded for them (read from ``engine.capabilities``).
+
+    A committee member's pending vote, why a recused member does not vote, and what the chair's
+    casting vote is: the rules are the flow's; this only says what its answer means for the reader.
+    """
+    notices = []
+    if capabilities.can("vote_cast"):
+        round_number = getattr(tally, "round", None) or getattr(case, "vote_round", 1)
+        notices.append(
+            Notice(
+                "vote",
+                str(_("Your vote is awaited")),
+                str(
+                    _("Round %(round)s of the coordination committee is open and you have not voted yet.")
+                    % {"round": round_number}
+                ),
+                link="#vote-form",
+                link_text=str(_("Cast your vote")),
+            )
+        )
+    recused = [reason for reason in capabilities.reasons("vote_cast") if reason.code == "recused"]
+    if recused:
+        why = getattr(own_conflict, "reason", "") or ""
+        text = recused[0].text()
+        if why:
+            text = f"{text} {_('Recorded reason:')} {why}"
+        notices.append(Notice("recused", str(_("You do not vote on this request")), text, article=recused[0].article))
+    if capabilities.can("decide"):
+        spec = type(capabilities.flow).unit("decide")
+        notices.append(
+            Notice(
+                "casting",
+                str(_("The votes are tied: your casting vote decides")),
+                str(
+                    _(
+                        "As chair you break the tie. Your decision, approved or rejected, with its reason, "
+                        "is the committee's decision and is written to the request's history."
+                    )
+                ),
+                action="decide",
+                link_text=str(spec.label if spec is not None else _("Cast the deciding vote")),
+            )
+        )
+    return notices

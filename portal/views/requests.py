@@ -89,8 +89,10 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
     tally = (
         committee.tally(case) if case.state in ("in_committee", "approved", "rejected") or case.votes.all() else None
     )
+    own_conflict = next((item for item in case.conflicts.all() if item.member_id == request.user.pk), None)
     context = {
         "page_title": f"{case.reference} · {case.title}",
+        "attention": presenters.attention(case, caps, tally=tally, own_conflict=own_conflict),
         "case": case,
         "viewer": who,
         "state_label": presenters.state_label(case),
