@@ -203,6 +203,8 @@ class ActionChoice:
     description: str = ""
     #: who may take it, when the user may not (whose turn it is)
     who: str = ""
+    #: ends or refuses something for someone (styled as a warning)
+    destructive: bool = False
 
 
 @dataclass
@@ -231,6 +233,7 @@ def action_groups(options: list[Any]) -> ActionGroups:
             reasons=option.reasons,
             description=str(option.spec.description or ""),
             who=join_words(role.label for role in option.spec.roles if role.code != "system"),
+            destructive=option.name in DESTRUCTIVE,
         )
         if option.allowed:
             groups.allowed.append(choice)
@@ -300,3 +303,39 @@ def attention(case: Any, capabilities: Any, *, tally: Any = None, own_conflict: 
             )
         )
     return notices
+
+
+#: Units that end or refuse something for someone: styled as destructive (GOV.UK "warning" buttons).
+DESTRUCTIVE = frozenset({"withdraw", "decline", "reject", "cancel_meeting", "lapse"})
+
+#: What happens next after a unit, said in the confirmation instead of "Done".
+NEXT_STEPS: dict[str, Any] = {
+    "submit": _("Your request is submitted. The secretariat reviews it next; you will be notified of its decision."),
+    "request_info": _("The requester is asked for more information. The deadline pauses until they answer."),
+    "provide_info": _("Your answer is sent. The secretariat continues its review."),
+    "accept": _("The request is accepted and goes to the coordination committee; its members are asked to vote."),
+    "decline": _("The request is declined. The requesting organization is notified with the reason."),
+    "withdraw": _("The request is withdrawn. Nothing more happens on it; the secretariat is notified."),
+    "approve": _("The committee's approval is recorded. The secretariat schedules the meeting next."),
+    "reject": _("The committee's rejection is recorded. The requesting organization is notified with the reason."),
+    "decide": _("Your casting vote is recorded as the committee's decision. The parties are notified."),
+    "appeal": _("Your appeal is recorded. The committee considers the request again."),
+    "schedule_meeting": _("The meeting is scheduled. The parties receive an invitation with the date and place."),
+    "reschedule_meeting": _("The meeting is moved. The parties receive the new date."),
+    "cancel_meeting": _("The meeting is cancelled. The parties are notified."),
+    "record_meeting": _("The meeting is recorded as held. Next: document its outcome and minutes."),
+    "document_outcome": _("The outcome is documented. The parties are asked to confirm the minutes."),
+    "confirm_minutes": _("Your confirmation is recorded. The minutes are final once every party has confirmed."),
+    "start_follow_up": _("Follow-up has started. Add the follow-up actions, each with its owner and due date."),
+    "close": _("The request is closed. The secretariat can reopen it if needed."),
+    "reopen": _("The request is reopened."),
+}
+
+
+def confirmation(case: Any, name: str, label: Any) -> str:
+    """The message after a unit ran: what happens next, and where the request now stands."""
+    state = state_label(case)
+    next_step = NEXT_STEPS.get(name)
+    if next_step is None:
+        return str(_("%(action)s: recorded. The request is now: %(state)s.") % {"action": label, "state": state})
+    return str(_("%(next)s The request is now: %(state)s.") % {"next": next_step, "state": state})

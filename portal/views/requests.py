@@ -234,10 +234,12 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
                 "option": option,
                 "error": error,
                 "form_template": _form_template(name),
+                "destructive": name in presenters.DESTRUCTIVE,
             }
             template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
             return render(request, template, {**context, "page_title": spec.label}, status=_status(error))
-        return _done(request, reference, _("Done: %(action)s.") % {"action": spec.label})
+        case.refresh_from_db(fields=["state"])
+        return _done(request, reference, presenters.confirmation(case, name, spec.label))
     form = action_forms.build(spec, case)
     context = {
         "case": case,
@@ -246,6 +248,7 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
         "option": option,
         "page_title": spec.label,
         "form_template": _form_template(name),
+        "destructive": name in presenters.DESTRUCTIVE,
     }
     template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
     return render(request, template, context)
