@@ -71,9 +71,11 @@ def _request_url(reference: str) -> str | None:
 @login_required
 @require_GET
 def bell(request: HttpRequest) -> HttpResponse:
-    """The bell's unread count, polled by htmx."""
+    """The bell's unread count, polled by htmx (opened directly, it is the notifications page)."""
     from notify.selectors import unread_count
 
+    if not request.htmx:
+        return redirect("portal:notifications")
     return render(request, "portal/partials/bell.html", {"unread": unread_count(request.user)})
 
 

@@ -306,6 +306,9 @@ def outcome_restricted(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, "portal/requests/_refusal.html", {"error": error}, status=403)
     if outcome is None:
         raise Http404(_("This request has no outcome yet."))
+    if not request.htmx:
+        # Opened directly (a bookmark, a new tab): the whole request page, with the outcome open.
+        return render_page(request, case, outcome=outcome, outcome_restricted=False, opened=True)
     return render(request, "portal/requests/_outcome.html", {"case": case, "outcome": outcome, "opened": True})
 
 
