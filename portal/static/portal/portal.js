@@ -6,6 +6,9 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target) return;
+    // An outerHTML swap replaced the target: look in its replacement (same id) instead.
+    if (!target.isConnected && target.id) target = document.getElementById(target.id);
+    if (!target) return;
     // A refused form: its error summary takes focus (GOV.UK), else the fragment's heading or alert.
     var focusable = target.querySelector("[data-error-summary]") || target.querySelector("[data-focus-after-swap]");
     if (focusable) {
