@@ -197,7 +197,8 @@ def error_summary(form: Any) -> dict[str, Any]:
             if widget_kind(field) == "choices" and field.auto_id:
                 target = f"{field.auto_id}_0"
             errors.extend((target, f"{capfirst(field.label)}: {error}") for error in field.errors)
-    return {"errors": errors, "summary_id": f"error-summary-{form.prefix or 'form'}" if form is not None else ""}
+    name = (form.prefix or getattr(form, "id_prefix", "") or "form") if form is not None else ""
+    return {"errors": errors, "summary_id": f"error-summary-{name}"}
 
 
 @register.inclusion_tag("portal/partials/required_note.html")

@@ -79,3 +79,16 @@ def test_the_confirmation_says_what_happens_next(client, world, language):
     assert "Done:" not in page
     expected = "The secretariat reviews it next" if language == "en" else "تراجعه الأمانة العامة"
     assert expected in page
+
+
+def test_the_request_pages_own_forms_have_an_error_summary_too(client, world):
+    case = walk(world, draft(world), "follow_up")
+    client.force_login(world.secretariat)
+    # when: a follow-up action is added with nothing filled in
+    answer = client.post(url("portal:request_action_item_add", "en", reference=case.reference), {}, headers=HTMX)
+    page = answer.content.decode()
+    # then: a summary, linked to the fields by their own (page-unique) ids
+    assert answer.status_code == 400
+    assert "There is a problem" in page
+    assert 'href="#action_item_description"' in page and 'id="action_item_description"' in page
+    assert "<title>Error:" in page
