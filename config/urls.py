@@ -19,7 +19,10 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    # before the portal: /transparency/results/ and the open-data files are not request references
+    path("", include("workflows.outcomes.urls")),
     path("", include("portal.urls")),
     path("notifications/", include("notify.urls")),
+    path("membership/", include("workflows.accession.urls")),
     prefix_default_language=False,
 )

@@ -177,6 +177,8 @@ def _run_locked(
         raise ConcurrentChange()
 
     flow = flow_cls(locked, actor)
+    now = occurred_at or timezone.now()
+    flow.now = now  # roles, guards and the body read the action's time (the scan's as-of time), like the event
     from_state = locked.state
     if from_state not in spec.sources:
         if case.version != locked.version:
@@ -201,8 +203,6 @@ def _run_locked(
             raise reasons[0].error(reasons=reasons)
         raise GuardFailed(reasons=reasons)
 
-    now = occurred_at or timezone.now()
-    flow.now = now  # the body writes times as of the action (the scan's as-of time), like the event
     body_result = getattr(flow, spec.name)(**cleaned)
     to_state = locked.state
     if not spec.is_action:

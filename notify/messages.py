@@ -77,6 +77,19 @@ MESSAGES: dict[str, Message] = {
         _("%(reference)s: the chair decided"),
         _("The committee chair cast the deciding vote on “%(title)s”. The request is now: %(state)s."),
     ),
+    "referred_to_platform": Message(
+        _("Request referred to the full platform"),
+        _("%(reference)s: referred to the full platform"),
+        _(
+            "No member of one side could sit on “%(title)s”, even after alternates. Under the committee's rule, "
+            "the secretariat lead referred it to the full platform."
+        ),
+    ),
+    "platform_decided": Message(
+        _("The full platform decided"),
+        _("%(reference)s: decided by the full platform"),
+        _("The full platform decided on “%(title)s”. The request is now: %(state)s."),
+    ),
     "conflict_declared": Message(
         _("Conflict of interest declared"),
         _("%(reference)s: a member declared a conflict of interest"),

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
-from django.db.models import QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 
 from engine import registry
 from engine.audit import jsonable
@@ -221,22 +221,41 @@ def _plan_event(event: OutboxEvent, rules: tuple[Rule, ...], cases: dict[tuple[s
     return plans
 
 
-def _recipients(user_ids: set[int], kinds: set[str]) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, str], Any]]:
-    """Everything the router needs about the recipients, in two queries whatever their number."""
-    from .models import ChannelPreference
+@dataclass(frozen=True)
+class _Choice:
+    """A person's channel choice for one kind of notification (``ChannelPreference``'s two switches)."""
 
-    users = {
-        row["pk"]: row
-        for row in get_user_model()
+    in_app: bool
+    email: bool
+
+
+def _recipients(user_ids: set[int], kinds: set[str]) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, str], Any]]:
+    """Everything the router needs about the recipients, in one query whatever their number.
+
+    The people (active ones only), their digest settings and their channel choices for these kinds
+    of notification come in one statement: a row per person, or per person and choice made.
+    """
+    chosen = FilteredRelation("notify_preferences", condition=Q(notify_preferences__kind__in=kinds))
+    rows = (
+        get_user_model()
         .objects.filter(pk__in=user_ids, is_active=True)
-        .values("pk", "email", "notify_settings__digest", "notify_settings__digest_hour")
-    }
-    preferences = {
-        (pref.user_id, pref.kind): pref
-        for pref in ChannelPreference.objects.filter(user_id__in=users, kind__in=kinds).only(
-            "user_id", "kind", "in_app", "email"
-        )
-    }
+        .annotate(chosen=chosen)
+        .values(
+            "pk",
+            "email",
+            "notify_settings__digest",
+            "notify_settings__digest_hour",
+            "chosen__kind",
+            "chosen__in_app",
+            "chosen__email",
+        )  # fmt: skip
+    )
+    users: dict[int, dict[str, Any]] = {}
+    preferences: dict[tuple[int, str], _Choice] = {}
+    for row in rows:
+        users[row["pk"]] = row
+        if row["chosen__kind"] is not None:
+            preferences[(row["pk"], row["chosen__kind"])] = _Choice(row["chosen__in_app"], row["chosen__email"])
     return users, preferences
 
 

@@ -79,10 +79,11 @@ class PlatformRoleAdmin(admin.ModelAdmin):
 
 @admin.register(CommitteeSeat)
 class CommitteeSeatAdmin(admin.ModelAdmin):
-    list_display = ["user", "side", "is_chair", "active", "organization", "since"]
-    list_filter = ["side", "is_chair", "active"]
+    list_display = ["user", "side", "is_chair", "is_deputy_chair", "active", "organization", "since", "term_end"]
+    list_filter = ["side", "is_chair", "is_deputy_chair", "active"]
     search_fields = ["user__username", "user__email", "organization__name"]
-    autocomplete_fields = ["user", "organization"]
+    autocomplete_fields = ["user", "alternate", "organization"]
+    filter_horizontal = ["themes"]
 
 
 class CharterArticleInline(admin.StackedInline):

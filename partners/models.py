@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -147,7 +149,27 @@ class CommitteeSeat(models.Model):
         related_name="committee_seats",
         verbose_name=_("organization represented"),
     )
-    since = models.DateField(_("since"), default=timezone.localdate)
+    since = models.DateField(_("term starts"), default=timezone.localdate)
+    term_end = models.DateField(
+        _("term ends"), null=True, blank=True, help_text=_("Last day of the term; empty for an open term.")
+    )
+    is_deputy_chair = models.BooleanField(
+        _("deputy chair"), default=False, help_text=_("Casts the deciding vote when the chair is recused.")
+    )
+    alternate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="alternate_for_seats",
+        verbose_name=_("alternate"),
+        help_text=_("Sits and votes in this seat when its member is recused."),
+    )
+    sectors = models.CharField(_("sectors (English)"), max_length=300, blank=True)
+    sectors_ar = models.CharField(_("sectors (Arabic)"), max_length=300, blank=True)
+    specialization = models.CharField(_("specialization (English)"), max_length=300, blank=True)
+    specialization_ar = models.CharField(_("specialization (Arabic)"), max_length=300, blank=True)
+    themes = models.ManyToManyField(Theme, blank=True, related_name="committee_seats", verbose_name=_("themes"))
 
     class Meta:
         verbose_name = _("committee seat")
@@ -159,11 +181,28 @@ class CommitteeSeat(models.Model):
                 fields=["is_chair"], condition=Q(is_chair=True, active=True), name="partners_one_active_chair"
             ),
             models.UniqueConstraint(fields=["user"], condition=Q(active=True), name="partners_one_active_seat"),
+            models.UniqueConstraint(
+                fields=["is_deputy_chair"],
+                condition=Q(is_deputy_chair=True, active=True),
+                name="partners_one_active_deputy_chair",
+            ),
         ]
 
     def __str__(self) -> str:
         chair = f" ({_('chair')})" if self.is_chair else ""
         return f"{self.user} – {self.get_side_display()}{chair}"
+
+    def in_term(self, day: date) -> bool:
+        """Whether ``day`` falls within the seat's term (a member outside it has no vote)."""
+        return self.since <= day and (self.term_end is None or day <= self.term_end)
+
+    @property
+    def sectors_display(self) -> str:
+        return _localized(self.sectors, self.sectors_ar)
+
+    @property
+    def specialization_display(self) -> str:
+        return _localized(self.specialization, self.specialization_ar)
 
 
 class CharterVersion(models.Model):

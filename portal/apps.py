@@ -10,4 +10,9 @@ class PortalConfig(AppConfig):
     verbose_name = _("Web portal")
 
     def ready(self) -> None:
-        from . import calendar_names  # noqa: F401  (keeps the Levantine month names in the catalogue)
+        from . import (
+            calendar_names,  # noqa: F401  (keeps the Levantine month names in the catalogue)
+            outcome_report,
+        )
+
+        outcome_report.connect()  # the outcome register's sections, when that workflow is installed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +24,29 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:search", _("Requests"), "has_role"),
     ("portal:follow_up", _("Follow-up"), "follow_up"),
     ("portal:dashboard", _("Dashboard"), "overseer"),
+    ("outcomes:register", _("Outcome register"), "signed_in"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
+    ("portal:committee", _("Committee"), "everyone"),
+    ("portal:programme_report", _("Programme report"), "programme"),
 ]
 
 
-def _visible(audience: str, request: Any) -> bool:
+# Items a workflow adds from its AppConfig.ready(): (url name, label, who sees it: a test on the request).
+_REGISTERED: list[tuple[str, Any, Callable[[Any], bool]]] = []
+
+
+def register(url_name: str, label: Any, visible: Callable[[Any], bool]) -> None:
+    """Add a workflow's page to the main navigation (once per url name), after the portal's own items."""
+    if all(name != url_name for name, _label, _visible in _REGISTERED):
+        _REGISTERED.append((url_name, label, visible))
+
+
+def _visible(audience: str | Callable[[Any], bool], request: Any) -> bool:
     from .access import viewer
+
+    if callable(audience):
+        return audience(request)
 
     user = getattr(request, "user", None)
     if audience == "everyone":
@@ -43,6 +60,8 @@ def _visible(audience: str, request: Any) -> bool:
         return who.is_requester
     if audience == "overseer":
         return who.is_secretariat or who.is_auditor
+    if audience == "programme":
+        return who.is_secretariat or who.is_auditor or who.is_chair
     if audience == "has_role":
         return bool(who.organization_ids) or who.is_secretariat or who.is_auditor or who.is_committee
     if audience == "follow_up":
@@ -55,7 +74,7 @@ def items_for(request: Any) -> list[NavItem]:
     path = request.path
     items = []
     home = reverse("portal:home")
-    for name, label, audience in _ITEMS:
+    for name, label, audience in [*_ITEMS, *_REGISTERED]:
         if not _visible(audience, request):
             continue
         try:

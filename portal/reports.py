@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -66,11 +66,16 @@ def by_side() -> Table:
     return table
 
 
-def sla_compliance() -> Table:
-    """Per owning party: clocks finished on time, finished late, running, breached now."""
+def sla_compliance(cases: QuerySet[DialogueRequest] | None = None) -> Table:
+    """Per owning party: clocks finished on time, finished late, running, breached now.
+
+    ``cases`` limits the clocks to those requests (the programme report's period and filters).
+    """
+    clocks = SlaClock.objects.filter(case_type=CASE_TYPE)
+    if cases is not None:
+        clocks = clocks.filter(case_id__in=cases.values("pk"))
     rows = (
-        SlaClock.objects.filter(case_type=CASE_TYPE)
-        .values("owner")
+        clocks.values("owner")
         .annotate(
             total=Count("id"),
             finished=Count("id", filter=Q(stopped_at__isnull=False)),

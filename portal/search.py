@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from engine.models import AuditEvent
+from textsearch import index as textsearch
 from workflows.partnership import selectors
 from workflows.partnership.models import DialogueRequest
 
@@ -38,14 +39,9 @@ def requests(user: Any, filters: RequestFilters) -> QuerySet[DialogueRequest]:
     """Requests ``user`` may see, narrowed by ``filters``, with their open SLA clock."""
     queryset = selectors.visible_requests(user)
     if filters.q:
-        text = filters.q
-        queryset = queryset.filter(
-            Q(reference__icontains=text)
-            | Q(title__icontains=text)
-            | Q(requesting_organization__name__icontains=text)
-            | Q(requesting_organization__name_ar__icontains=text)
-            | Q(requesting_organization__acronym__iexact=text)
-        )
+        # Arabic-normalized full text (title, summary, question, organization, public outcome):
+        # الأحداث finds الاحداث; see textsearch.
+        queryset = textsearch.search(queryset, filters.q)
     if filters.state:
         queryset = queryset.filter(state=filters.state)
     if filters.theme:

@@ -2,7 +2,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .views import charter, dashboard, drafts, follow_up, home, notifications, requests, search, shell, transparency
+from .views import (
+    charter,
+    committee,
+    dashboard,
+    dialogue_report,
+    drafts,
+    follow_up,
+    home,
+    notifications,
+    programme,
+    requests,
+    search,
+    shell,
+    transparency,
+)
 
 app_name = "portal"
 
@@ -22,6 +36,8 @@ urlpatterns = [
     path("requests/<str:reference>/conflict/", requests.conflict, name="request_conflict"),
     path("requests/<str:reference>/outcome/", requests.outcome_restricted, name="request_outcome"),
     path("requests/<str:reference>/meeting.ics", requests.meeting_ics, name="request_meeting_ics"),
+    path("requests/<str:reference>/report/", dialogue_report.request_report_page, name="request_report"),
+    path("requests/<str:reference>/report.pdf", dialogue_report.request_report_pdf, name="request_report_pdf"),
     path("requests/<str:reference>/documents/", requests.attachment_upload, name="request_attachment_upload"),
     path("requests/<str:reference>/documents/<int:pk>/", requests.attachment_download, name="request_attachment"),
     path("requests/<str:reference>/follow-up/", requests.action_item_add, name="request_action_item_add"),
@@ -34,11 +50,17 @@ urlpatterns = [
     # oversight
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<slug:key>.csv", dashboard.dashboard_csv, name="dashboard_csv"),
+    path("reports/programme/", programme.programme_report, name="programme_report"),
+    path("reports/programme.xlsx", programme.programme_xlsx, name="programme_xlsx"),
+    path("reports/programme.pdf", programme.programme_pdf, name="programme_pdf"),
     # the public
     path("charter/", charter.charter, name="charter"),
+    path("committee/", committee.committee, name="committee"),
     path("transparency/", transparency.transparency, name="transparency"),
     path("transparency/checkpoint.json", transparency.checkpoint_download, name="checkpoint_download"),
     path("transparency/<str:reference>/", transparency.transparency_detail, name="transparency_detail"),
+    path("transparency/<str:reference>/report/", dialogue_report.report_page, name="dialogue_report"),
+    path("transparency/<str:reference>/report.pdf", dialogue_report.report_pdf, name="dialogue_report_pdf"),
     # notifications
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/bell/", notifications.bell, name="notifications_bell"),

@@ -73,6 +73,14 @@ def _english_by_default() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_sign_up_limit() -> None:
+    """Sign-ups from 127.0.0.1 add up over a whole run; the test of the limit sets its own rate."""
+    from django.conf import settings
+
+    settings.SIGN_UP_RATE = None
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> None:
     """PBKDF2 at production strength costs ~0.3 s per user; tests check logic, not key stretching."""
     from django.conf import settings

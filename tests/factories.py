@@ -166,3 +166,21 @@ def make_committee(*, public: int = 2, civil: int = 2, chair_side: str = "public
         "public": [committee_member("public", f"{prefix}-gov-{i + 1}") for i in range(public)],
         "civil": [committee_member("civil", f"{prefix}-cso-{i + 1}") for i in range(civil)],
     }
+
+
+def business_day(moment: Any) -> Any:
+    """``moment`` moved, at the same local time, to the first business day on or after its date.
+
+    Meetings scheduled at "now + N days" would fall on a weekend or holiday on some days of the year
+    and be refused; tests schedule on ``business_day(now + N days)`` so they pass whatever the date.
+    """
+    import datetime as dt
+
+    from engine import calendar
+
+    local = timezone.localtime(moment, calendar.local_zone())
+    day = local.date()
+    if calendar.is_business_day(day):
+        return moment
+    day = calendar.next_business_day(day)
+    return dt.datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=local.tzinfo)

@@ -70,9 +70,10 @@ INSTALLED_APPS = [
     "workflows.sample",
     "notify",
     "api",
-    # before partnership: its `demo` command extends the partnership demo with the applicants
+    "workflows.outcomes",
     "workflows.accession",
     "workflows.partnership",
+    "textsearch",
     "portal",
 ]
 
@@ -187,6 +188,10 @@ AUTHENTICATION_BACKENDS = [
 # and per-username rates. `manage.py axes_reset` / `axes_reset_username NAME` unlock (README).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+# Public sign-ups per client address (workflows.accession); "none" turns the limit off.
+SIGN_UP_RATE = (
+    None if os.environ.get("SIGN_UP_RATE", "").lower() == "none" else os.environ.get("SIGN_UP_RATE", "10/hour")
+)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "engine.client_ip.client_ip"
@@ -267,6 +272,7 @@ CELERY_BEAT_SCHEDULE = {
     "notify-sweep": {"task": "notify.tasks.sweep_outbox", "schedule": 60.0},
     "notify-digests": {"task": "notify.tasks.send_due_digests", "schedule": 3600.0},
     "notify-reminders": {"task": "notify.tasks.scan_reminders", "schedule": 900.0},
+    "accession-charter-reminders": {"task": "workflows.accession.tasks.charter_reminders_task", "schedule": 3600.0},
     # GET /api/v1/audit/verify/ answers from the newest stored run.
     "audit-verify": {"task": "engine.tasks.audit_verify_task", "schedule": 3600.0},
 }
@@ -326,8 +332,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VoteDecisionEnum": "workflows.partnership.models.Vote.Choice",
         "RequestDecisionEnum": "workflows.partnership.models.DialogueRequest.Decision",
+        "DecidingDecisionEnum": "workflows.partnership.forms.DECISION_CHOICES",
         "ActionItemStatusEnum": "workflows.partnership.models.ActionItem.Status",
         "ApplicationKindEnum": "workflows.accession.models.Application.Kind",
+        "SideEnum": "partners.models.Side",
     },
 }
 

@@ -8,6 +8,7 @@ from . import views
 
 urlpatterns = [
     path("charter/", views.CharterView.as_view(), name="charter"),
+    path("charter/diff/", views.CharterDiffView.as_view(), name="charter-diff"),
     re_path(
         r"^organizations/(?P<pk>[0-9]{1,18})/charter-acceptance/$",
         views.CharterAcceptanceView.as_view(),

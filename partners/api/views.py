@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -19,6 +19,7 @@ from engine.audit import RequestContext
 from engine.errors import InvalidInput
 
 from .. import selectors, services
+from ..charter_diff import charter_diff
 from ..models import CharterAcceptance, Organization
 
 TAG = "charter"
@@ -91,3 +92,76 @@ class CharterAcceptanceView(ApiView):
             context=RequestContext.from_request(request),
         )
         return Response(CharterAcceptanceSerializer(acceptance).data, status=201)
+
+
+class SegmentSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["same", "added", "removed"])
+    text = serializers.CharField()
+
+
+class ArticleChangeSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=["added", "removed", "changed", "unchanged"])
+    title = SegmentSerializer(many=True)
+    title_ar = SegmentSerializer(many=True)
+    text = SegmentSerializer(many=True)
+    text_ar = SegmentSerializer(many=True)
+
+
+# "from" is a Python keyword: the serializer is built with its JSON field names.
+CharterDiffSerializer = type(
+    "CharterDiffSerializer",
+    (serializers.Serializer,),
+    {
+        "from": serializers.IntegerField(),
+        "to": serializers.IntegerField(),
+        "articles": ArticleChangeSerializer(many=True),
+    },
+)
+
+
+def versions_to_compare(query: Any) -> tuple[Any, Any]:
+    """The two versions named by ``from`` and ``to`` (``to`` defaults to the version in force); field errors else."""
+    from ..models import CharterVersion
+
+    errors: dict[str, list[str]] = {}
+    found = {}
+    current = CharterVersion.objects.filter(is_current=True).values_list("number", flat=True).first()
+    for name, default in (("from", None), ("to", current)):
+        raw = (query.get(name) or "").strip()
+        if not raw and default is None:
+            errors[name] = [str(_("This field is required."))]
+            continue
+        if raw and not (raw.isdigit() and len(raw) <= 9):
+            errors[name] = [str(_("Give a version number."))]
+            continue
+        number = int(raw) if raw else default
+        version = CharterVersion.objects.filter(number=number).first()
+        if version is None:
+            errors[name] = [str(_("There is no version %(number)s of the charter.") % {"number": number})]
+            continue
+        found[name] = version
+    if errors:
+        raise InvalidInput(errors)
+    return found["from"], found["to"]
+
+
+class CharterDiffView(ApiView):
+    public = True
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="charter_diff",
+        tags=[TAG],
+        parameters=[
+            OpenApiParameter("from", int, required=True, description="The older version number."),
+            OpenApiParameter("to", int, required=False, description="The newer version (default: the one in force)."),
+        ],
+        responses={200: CharterDiffSerializer, 400: error_response(400)},
+    )
+    def get(self, request: Request) -> Response:
+        """What changed between two charter versions, article by article, in English and Arabic (public)."""
+        old, new = versions_to_compare(request.query_params)
+        changes = charter_diff(old, new)
+        return Response({"from": old.number, "to": new.number, "articles": [change.as_dict() for change in changes]})

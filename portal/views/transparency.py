@@ -6,13 +6,13 @@ import json
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from engine.models import AuditCheckpoint
+from textsearch import index as textsearch
 from workflows.partnership.selectors import published_outcomes, themes
 
 
@@ -39,13 +39,8 @@ def transparency(request: HttpRequest) -> HttpResponse:
     theme = request.GET.get("theme", "").strip()[:40]
     outcomes = published_outcomes()
     if query:
-        outcomes = outcomes.filter(
-            Q(reference__iexact=query)
-            | Q(title__icontains=query)
-            | Q(summary__icontains=query)
-            | Q(outcome__summary__icontains=query)
-            | Q(outcome__what_changed__icontains=query)
-        )
+        # Arabic-normalized full text over the request and its public outcome (textsearch).
+        outcomes = textsearch.search(outcomes, query)
     if theme:
         outcomes = outcomes.filter(theme__code=theme)
     page = Paginator(outcomes, 10).get_page(request.GET.get("page"))

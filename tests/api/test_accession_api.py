@@ -250,3 +250,43 @@ def test_the_secretariat_rejects_with_a_reason_and_the_name_is_free_again(partne
         client_for(UserFactory.create(username="second-try")), f"/api/v1/accessions/{second}/transitions/withdraw/"
     )
     assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+
+
+def test_an_applications_notifications_speak_of_membership_not_of_a_dialogue_request(partnership_world, client_for):
+    """Accession's events share names with a request's (submit, approve); their words must not."""
+    from notify.rendering import render
+
+    w = partnership_world
+    person = UserFactory(username="applicant", email="applicant@example.org")
+    me = client_for(person)
+    ref = post(me, "/api/v1/accessions/", APPLICATION).json()["reference"]
+    post(
+        me,
+        f"/api/v1/accessions/{ref}/transitions/submit/",
+        {"accept_charter": True, "charter_version": current_version()},
+    )
+    post(client_for(w.secretariat), f"/api/v1/accessions/{ref}/transitions/approve/")
+
+    rows = {
+        (row.event, row.recipient_id): row for row in OutboxMessage.objects.filter(case_reference=ref, channel="in_app")
+    }
+    told = rows[("submit", w.secretariat.pk)]
+    english = render(
+        kind=told.payload["kind"], payload=told.payload, case_type=told.case_type, reference=ref, language="en"
+    )
+    assert english.subject == f"{ref}: membership application submitted"
+    assert "request" not in english.body.replace("application", "")
+    arabic = render(
+        kind=told.payload["kind"], payload=told.payload, case_type=told.case_type, reference=ref, language="ar"
+    )
+    assert "طلب عضوية" in arabic.subject
+
+    approved = rows[("approve", person.pk)]
+    english = render(
+        kind=approved.payload["kind"],
+        payload=approved.payload,
+        case_type=approved.case_type,
+        reference=ref,
+        language="en",
+    )
+    assert english.subject == f"{ref}: your organization is a member of the platform"

@@ -21,6 +21,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from tests.factories import business_day
 from tests.workflows.partnership.conftest import draft, meeting_data, outcome_data, walk
 from workflows.partnership import services
 from workflows.partnership.models import DialogueRequest
@@ -114,7 +115,7 @@ SECRETARIAT_ONLY = {"secretariat": 200}
 
 
 def future_meeting(world: Any) -> dict[str, Any]:
-    return meeting_data(timezone.now() + dt.timedelta(days=5))
+    return meeting_data(business_day(timezone.now() + dt.timedelta(days=5)))
 
 
 def restricted_outcome() -> dict[str, Any]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from engine.models import AuditEvent
+from tests.factories import business_day
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +104,7 @@ def test_a_request_lives_from_draft_to_closed_over_http(partnership_world, setti
     assert len(secretariat.get(f"requests/{ref}/votes/")["results"]) == 3
 
     # the meeting: scheduled, fetched as iCalendar, held, documented
-    start = (timezone.now() + dt.timedelta(days=3)).replace(microsecond=0)
+    start = business_day(timezone.now() + dt.timedelta(days=3)).replace(microsecond=0)
     meeting = {
         "starts_at": start.isoformat(),
         "ends_at": (start + dt.timedelta(hours=2)).isoformat(),

@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from playwright.sync_api import expect
 
 from engine.audit import verify_all
+from tests.factories import business_day
 from workflows.partnership.flows import RequestFlow
 from workflows.partnership.models import DialogueRequest, Meeting
 
@@ -105,7 +106,7 @@ def test_the_whole_life_of_a_request(actors, world, language, site):
 
     # --- the secretariat schedules the meeting; the invitation downloads as .ics ---
     page = secretariat.open("portal:request_detail", reference=case.reference)
-    start = timezone.localtime() + dt.timedelta(days=3)
+    start = business_day(timezone.localtime() + dt.timedelta(days=3))
     run_action(
         page,
         "schedule_meeting",

@@ -13,6 +13,7 @@ import engine
 from engine.models import OutboxMessage
 from engine.outbox import OutboxEvent
 from notify import delivery, reminders, routing
+from tests.factories import business_day
 from tests.workflows.partnership.conftest import draft, meeting_data, walk
 from workflows.partnership import services
 
@@ -194,7 +195,7 @@ def test_meeting_changes_carry_the_calendar_file(world, django_capture_on_commit
     assert "METHOD:REQUEST" in content and "SEQUENCE:0" in content
     # when the meeting moves, then is cancelled
     mail.outbox.clear()
-    later = timezone.now() + dt.timedelta(days=9)
+    later = business_day(timezone.now() + dt.timedelta(days=9))
     with django_capture_on_commit_callbacks(execute=True):
         services.meeting_reschedule(request=request, actor=world.secretariat, data=meeting_data(later))
     assert heard(request, "reschedule_meeting") == {**_all(PARTIES, BOTH), "secretariat-lead": IN_APP}
@@ -249,7 +250,12 @@ def test_meeting_in_48_hours_is_reminded_once_per_date(world):
     # given a meeting in three days
     request = walk(world, draft(world), "approved")
     start = timezone.now() + dt.timedelta(days=3)
-    services.meeting_schedule(request=request, actor=world.secretariat, data=meeting_data(start))
+    # (the reminder is timed in hours from now: a weekend date is kept, with the audited override)
+    services.meeting_schedule(
+        request=request,
+        actor=world.secretariat,
+        data=meeting_data(start, allow_non_business_day=True, override_reason="Reminder timing is counted in hours."),
+    )
     # when the scan runs now: too early
     assert reminders.scan() == 0
     # and 30 hours later, twice
@@ -258,7 +264,13 @@ def test_meeting_in_48_hours_is_reminded_once_per_date(world):
     assert heard(request, "meeting_soon") == _all(PARTIES, BOTH)
     # when the meeting moves to the day after, it earns a new reminder
     services.meeting_reschedule(
-        request=request, actor=world.secretariat, data=meeting_data(start + dt.timedelta(days=1))
+        request=request,
+        actor=world.secretariat,
+        data=meeting_data(
+            start + dt.timedelta(days=1),
+            allow_non_business_day=True,
+            override_reason="Reminder timing is counted in hours.",
+        ),
     )
     assert reminders.scan(now=day_later) == 0
     assert reminders.scan(now=day_later + dt.timedelta(days=1)) == 1

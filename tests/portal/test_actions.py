@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from engine.models import AuditEvent, OutboxMessage
+from tests.factories import business_day
 from workflows.partnership.models import DialogueRequest
 
 from .conftest import draft, url, walk
@@ -127,7 +128,7 @@ def test_a_stale_page_cannot_overwrite_a_newer_change(client, world):
 def test_schedule_meeting_from_the_browser_form(client, world):
     # given
     case = walk(world, draft(world), "approved")
-    start = timezone.localtime() + dt.timedelta(days=5)
+    start = business_day(timezone.localtime() + dt.timedelta(days=5))
     client.force_login(world.secretariat)
     # when: the date-time pickers send local times without a zone
     response = client.post(

@@ -10,7 +10,8 @@ class AccessionConfig(AppConfig):
     verbose_name = _("Membership and charter accession")
 
     def ready(self) -> None:
-        from . import effects, flows, notifications  # noqa: F401  (registers the flow)
+        from . import effects, flows, navigation, notifications  # noqa: F401  (registers the flow)
 
         notifications.register()
+        navigation.register()
         effects.connect()

@@ -1,6 +1,8 @@
-"""The accession part of the demo: ``applicant`` (no organization yet) and two applications in different states.
+"""The accession part of the demo: ``applicant`` (no organization yet), two applications in different states,
+and a second charter version that one member has not accepted yet.
 
-Run after the partnership demo (it needs its secretariat login); a second run changes nothing.
+Registered with the engine's demo hooks after the partnership demo (it needs its people); a second run
+changes nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from django.test.utils import override_settings
 
 import engine
 from engine import outbox
+from engine.demo import register as register_demo
 from engine.models import OutboxMessage
-from partners.models import CharterVersion
+from partners.models import CharterArticle, CharterVersion, Membership, Organization
+from partners.services import charter_publish, organization_accept_charter
 from workflows.partnership.demo import _deliver as deliver_demo_history
 
 from . import services
@@ -82,6 +86,8 @@ def build_accession_demo(*, password: str, log: Log | None = None) -> bool:
         override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend", ENGINE=quiet),
         transaction.atomic(),
     ):
+        publish_second_version(log)
+        version = CharterVersion.objects.filter(is_current=True).values_list("number", flat=True).first()
         people: dict[str, Any] = {}
         for username, first, last, _role in PEOPLE:
             person = users.create_user(
@@ -114,5 +120,58 @@ def build_accession_demo(*, password: str, log: Log | None = None) -> bool:
     return True
 
 
+#: the coordinator whose organization has not accepted the second charter version (its requests cannot be submitted)
+NOT_ACCEPTED_BY = "bridges-coordinator"
+
+AMENDMENT = (
+    " When a new version of this charter is published, every member accepts it again before submitting a request.",
+    " عند نشر إصدار جديد من هذا الميثاق، يقبله كل عضو من جديد قبل تقديم أي طلب.",
+)
+
+
+def publish_second_version(log: Log) -> None:
+    """Version 2 amends article 6; every member but one accepts it (the dashboard and the reminder show it)."""
+    current = CharterVersion.objects.filter(is_current=True).first()
+    lead = get_user_model().objects.filter(username="secretariat-lead").first()
+    if current is None or lead is None or CharterVersion.objects.filter(number__gt=current.number).exists():
+        return
+    amended = CharterVersion.objects.create(number=current.number + 1, title=current.title, title_ar=current.title_ar)
+    for article in current.articles.order_by("id"):
+        extra = AMENDMENT if article.number == "6" else ("", "")
+        CharterArticle.objects.create(
+            version=amended,
+            number=article.number,
+            title=article.title,
+            title_ar=article.title_ar,
+            text=article.text + extra[0],
+            text_ar=article.text_ar + extra[1],
+        )
+    charter_publish(version=amended, actor=lead)
+    log(f"Charter version {amended.number} published (article 6 amended)")
+    coordinators = Membership.objects.filter(
+        role=Membership.Role.COORDINATOR, active=True, organization__active=True
+    ).exclude(organization__kind=Organization.Kind.SECRETARIAT)
+    left_out = []
+    for membership in coordinators.select_related("organization", "user").order_by("organization_id", "id"):
+        organization = membership.organization
+        if membership.user.username == NOT_ACCEPTED_BY:
+            left_out.append(organization.name)
+            continue
+        organization_accept_charter(organization=organization, actor=membership.user, charter_version=amended.number)
+    for name in sorted(set(left_out)):
+        log(f"  {name} has not accepted version {amended.number} yet")
+
+
+def demo_hook(*, password: str, stdout: Any, stderr: Any) -> None:
+    """The engine's ``manage.py demo`` runs this after the partnership demo."""
+    if build_accession_demo(password=password, log=lambda line: stdout.write(line + "\n")):
+        stdout.write("Accession logins (same password):\n")
+        for username, role in login_lines():
+            stdout.write(f"  {username}  {role}\n")
+
+
 def demo_counts() -> int:
     return Application.objects.count()
+
+
+register_demo("accession", demo_hook, order=20)

@@ -10,16 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import State
 
-from engine.flows import EventSpec, Flow, transition
+from engine.flows import EventSpec, Flow, action, transition
 from engine.reasons import Reason
 from engine.registry import register
 from engine.roles import Role
 from partners import charter
-from partners.models import CharterVersion, PlatformRole
+from partners.models import CharterVersion, Membership, PlatformRole
 from partners.selectors import is_secretariat, user_access
 
 from . import effects, forms, selectors
-from .models import Application
+from .models import Application, MemberFile
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -91,7 +91,10 @@ class AccessionFlow(Flow):
         WITHDRAWN: _("Withdrawn"),
     }
     final_states = frozenset({APPROVED, REJECTED, WITHDRAWN})
-    events = (EventSpec("charter_accepted", _("Charter version accepted")),)
+    events = (
+        EventSpec("charter_accepted", _("Charter version accepted")),
+        EventSpec("document_added", _("Supporting document added")),
+    )
 
     @transition(
         state,
@@ -167,6 +170,14 @@ class AccessionFlow(Flow):
     def withdraw(self) -> None:
         """The applicant gives up the application."""
 
+    @action(
+        source=[DRAFT, SUBMITTED, INFO_REQUESTED],
+        label=_("Supporting document added"),
+        roles=[applicant],
+    )
+    def document_added(self) -> None:
+        """A supporting document, checked by ``engine.uploads`` and stored by ``services.document_add``."""
+
     # Who sees the case, who hears about it
 
     @classmethod
@@ -197,3 +208,176 @@ def audience_users(application: Application, name: str) -> QuerySet[Any]:
     if name == "auditors":
         return users.filter(platform_roles__role=PlatformRole.Role.AUDITOR).distinct()
     return users.none()
+
+
+# === a member's file: coordinator handover, suspension and reinstatement ===============================
+
+ACTIVE = "active"
+HANDOVER_PENDING = "handover_pending"
+SUSPENDED = "suspended"
+
+
+def _is_coordinator(flow: Any, user: Any) -> bool:
+    return Membership.objects.filter(
+        user_id=user.pk, organization_id=flow.case.organization_id, role=Membership.Role.COORDINATOR, active=True
+    ).exists()
+
+
+coordinator = Role("coordinator", _("a coordinator of the organization"), _is_coordinator)
+
+
+def successor_eligible(flow: MembershipFlow) -> Reason | None:
+    """The new coordinator is someone else, not already coordinating this organization."""
+    successor = (flow.data or {}).get("successor")
+    if not successor:
+        return None  # asked before any input: the form decides
+    if (
+        successor == getattr(flow.user, "pk", None)
+        or Membership.objects.filter(
+            user_id=successor, organization_id=flow.case.organization_id, role=Membership.Role.COORDINATOR, active=True
+        ).exists()
+    ):
+        return Reason(
+            "already_coordinator",
+            _("This person already coordinates the organization: name someone else."),
+            article=charter.PARTICIPATION,
+        )
+    return None
+
+
+def successor_still_active(flow: MembershipFlow) -> Reason | None:
+    successor = flow.case.successor
+    if successor is None or not successor.is_active:
+        return Reason(
+            "successor_inactive",
+            _("The proposed coordinator no longer has an active account: the handover cannot be confirmed."),
+            article=charter.PARTICIPATION,
+        )
+    return None
+
+
+@register
+class MembershipFlow(Flow):
+    model = MemberFile
+    state = State(str, default=ACTIVE)
+    state_labels = {
+        ACTIVE: _("Active member"),
+        HANDOVER_PENDING: _("Coordinator handover proposed"),
+        SUSPENDED: _("Suspended"),
+    }
+    final_states = frozenset()
+    events = (
+        EventSpec("charter_reminder", _("Reminder to accept the charter in force")),
+        EventSpec("charter_accepted", _("Charter version accepted")),
+    )
+
+    @transition(
+        state,
+        source=ACTIVE,
+        target=HANDOVER_PENDING,
+        label=_("Propose a new coordinator"),
+        roles=[coordinator],
+        guards=[successor_eligible],
+        form=forms.SuccessorForm,
+    )
+    def handover_proposed(self, *, successor: int, message: str = "") -> dict[str, Any]:
+        """The coordinator names their successor; the secretariat confirms."""
+        person = get_user_model().objects.get(pk=successor)
+        self.case.successor = person
+        self.case.handover_from = self.user
+        return {"successor": person.get_username(), "message": message}
+
+    @transition(
+        state,
+        source=HANDOVER_PENDING,
+        target=ACTIVE,
+        label=_("Confirm the new coordinator"),
+        roles=[secretariat],
+        guards=[successor_still_active],
+        on_success=effects.handover_confirmed,
+    )
+    def handover_confirmed(self) -> dict[str, Any]:
+        """The successor becomes the organization's coordinator; the outgoing one stays a member."""
+        successor, outgoing = self.case.successor, self.case.handover_from
+        self.case.successor = self.case.handover_from = None
+        return {
+            "successor": successor.get_username() if successor else "",
+            "successor_id": successor.pk if successor else None,
+            "outgoing_id": outgoing.pk if outgoing else None,
+        }
+
+    @transition(
+        state,
+        source=HANDOVER_PENDING,
+        target=ACTIVE,
+        label=_("Withdraw the handover"),
+        roles=[coordinator, secretariat],
+        form=forms.OptionalMessageForm,
+    )
+    def handover_withdrawn(self, *, message: str = "") -> dict[str, Any]:
+        """The proposal is dropped (by a coordinator or the secretariat); nothing changes."""
+        self.case.successor = None
+        self.case.handover_from = None
+        return {"message": message}
+
+    @transition(
+        state,
+        source=[ACTIVE, HANDOVER_PENDING],
+        target=SUSPENDED,
+        label=_("Suspend the member"),
+        roles=[secretariat],
+        form=forms.ReasonForm,
+        on_success=effects.member_status_changed,
+    )
+    def suspend(self, *, reason: str) -> dict[str, Any]:
+        """A suspended member's people cannot submit dialogue requests until it is reinstated."""
+        self.case.status_reason = reason
+        self.case.successor = None
+        self.case.handover_from = None
+        return {"reason": reason, "article": charter.PARTICIPATION}
+
+    @transition(
+        state,
+        source=SUSPENDED,
+        target=ACTIVE,
+        label=_("Reinstate the member"),
+        roles=[secretariat],
+        form=forms.ReasonForm,
+        on_success=effects.member_status_changed,
+    )
+    def reinstate(self, *, reason: str) -> dict[str, Any]:
+        self.case.status_reason = reason
+        return {"reason": reason}
+
+    @classmethod
+    def viewer_ids(cls, case: Any, user_ids: Any) -> set[int]:
+        members = Q(memberships__organization_id=case.organization_id, memberships__active=True)
+        seen = members | Q(platform_roles__role__in=OVERSIGHT_ROLES)
+        if case.successor_id:
+            seen |= Q(pk=case.successor_id)
+        users = get_user_model().objects.filter(seen, pk__in=list(user_ids), is_active=True)
+        return set(users.values_list("pk", flat=True).distinct())
+
+    def can_view(self) -> bool:
+        user = self.user
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False
+        if selectors.is_oversight(user) or user.pk == self.case.successor_id:
+            return True
+        return Membership.objects.filter(
+            user_id=user.pk, organization_id=self.case.organization_id, active=True
+        ).exists()
+
+    def audience(self, name: str) -> list[Any]:
+        users = get_user_model().objects.filter(is_active=True)
+        if name in ("coordinators", "requester"):
+            return list(
+                users.filter(
+                    memberships__organization_id=self.case.organization_id,
+                    memberships__role=Membership.Role.COORDINATOR,
+                    memberships__active=True,
+                ).distinct()
+            )
+        if name == "successor":
+            return list(users.filter(pk=self.case.successor_id)) if self.case.successor_id else []
+        return list(audience_users(self.case, name)) if name != "applicant" else []

@@ -83,4 +83,13 @@ class OutcomeAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(CommitteeRule)
 class CommitteeRuleAdmin(admin.ModelAdmin):
-    list_display = ["name", "active", "quorum_ratio", "require_each_side", "appeal_window_days", "max_appeals"]
+    list_display = [
+        "name",
+        "active",
+        "quorum_ratio",
+        "require_each_side",
+        "empty_side_rule",
+        "empty_side_article",
+        "appeal_window_days",
+        "max_appeals",
+    ]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from partners.models import CommitteeSeat, Membership
 
-from .models import CommitteeRule, ConflictDeclaration, DialogueRequest, Vote
+from .models import CommitteeRule, ConflictDeclaration, DialogueRequest, SeatAbsence, Vote
 
 APPROVE, REJECT, TIE = "approve", "reject", "tie"
+SIDES = ("public", "civil")
 
 
 def party_organization_ids(request: DialogueRequest) -> set[int]:
@@ -39,6 +43,94 @@ def forget_parties(request: DialogueRequest) -> None:
             delattr(request, attr)
 
 
+@dataclass(frozen=True)
+class Sitting:
+    """Who votes in a seat on a request: its member, or the seat's alternate when the member is recused."""
+
+    user_id: int
+    seat: CommitteeSeat
+    alternate_for: int | None = None
+
+    @property
+    def side(self) -> str:
+        return self.seat.side
+
+
+@dataclass
+class Composition:
+    """The committee as it sits on one request on one day: terms, recusals and alternates applied."""
+
+    day: date
+    rule: CommitteeRule
+    seats: list[CommitteeSeat] = field(default_factory=list)
+    sitting: dict[int, Sitting] = field(default_factory=dict)
+    recused: dict[int, str] = field(default_factory=dict)
+    absent: set[int] = field(default_factory=set)
+    out_of_term: dict[int, CommitteeSeat] = field(default_factory=dict)
+
+    @property
+    def empty_sides(self) -> list[str]:
+        """Sides with no eligible member, even after alternates."""
+        present = {sitting.side for sitting in self.sitting.values()}
+        return [side for side in SIDES if side not in present]
+
+    @property
+    def sides_satisfied_by_rule(self) -> list[str]:
+        if self.rule.empty_side_rule == CommitteeRule.EmptySideRule.COUNT_SIDE_SATISFIED:
+            return self.empty_sides
+        return []
+
+    def casting_voter(self) -> tuple[int, str] | None:
+        """Who casts the deciding vote on a tie: the chair, or the deputy chair when the chair cannot."""
+        for attribute, role in (("is_chair", "chair"), ("is_deputy_chair", "deputy_chair")):
+            for seat in self.seats:
+                if (
+                    getattr(seat, attribute)
+                    and seat.in_term(self.day)
+                    and seat.user_id not in self.recused
+                    and seat.user_id not in self.absent
+                ):
+                    return seat.user_id, role
+        return None
+
+
+def rule_label(rule: CommitteeRule) -> Any:
+    """The configured rule for a side with no eligible member, as a lazy translation (shown in the reader's language)."""
+    return dict(CommitteeRule.EmptySideRule.choices).get(rule.empty_side_rule, rule.empty_side_rule)
+
+
+def governance_day(at: datetime | None = None) -> date:
+    return timezone.localdate(at or timezone.now())
+
+
+def active_seats() -> list[CommitteeSeat]:
+    return list(CommitteeSeat.objects.filter(active=True))
+
+
+def composition(request: DialogueRequest, at: datetime | None = None) -> Composition:
+    """Seats in term on ``at``'s day, each filled by its member or, when the member is recused or absent, its alternate."""
+    seats = active_seats()
+    result = Composition(day=governance_day(at), rule=CommitteeRule.current(), seats=seats)
+    result.recused = recusals(request, seats)
+    result.absent = set(SeatAbsence.objects.filter(request=request).values_list("member_id", flat=True))
+    away = result.recused.keys() | result.absent
+    for seat in seats:
+        if not seat.in_term(result.day):
+            result.out_of_term[seat.user_id] = seat
+            continue
+        if seat.user_id not in away:
+            result.sitting.setdefault(seat.user_id, Sitting(seat.user_id, seat))
+    for seat in seats:
+        holder = seat.user_id
+        alternate = seat.alternate_id
+        if holder not in away or not seat.in_term(result.day) or alternate is None:
+            continue
+        if alternate in away or alternate in result.sitting:
+            continue
+        result.sitting[alternate] = Sitting(alternate, seat, alternate_for=holder)
+    return result
+
+
 @dataclass
 class Tally:
     """The votes of the current round counted against the rule in force."""
@@ -48,6 +140,9 @@ class Tally:
     eligible: dict[int, str] = field(default_factory=dict)
     recused: dict[int, str] = field(default_factory=dict)
     votes: list[Vote] = field(default_factory=list)
+    empty_sides: list[str] = field(default_factory=list)
+    sides_satisfied_by_rule: list[str] = field(default_factory=list)
+    alternates: dict[int, int] = field(default_factory=dict)
 
     @property
     def approve(self) -> int:
@@ -79,7 +174,7 @@ class Tally:
             return False
         if Decimal(self.voted) < self.rule.quorum_ratio * len(self.eligible):
             return False
-        if self.rule.require_each_side and not {"public", "civil"} <= self.sides_voted:
+        if self.rule.require_each_side and not set(SIDES) <= self.sides_voted | set(self.sides_satisfied_by_rule):
             return False
         return True
 
@@ -98,7 +193,7 @@ class Tally:
         return None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "round": self.round,
             "eligible": len(self.eligible),
             "voted": self.voted,
@@ -108,14 +203,23 @@ class Tally:
             "quorum_met": self.quorum_met,
             "outcome": self.outcome,
         }
+        if self.alternates:
+            data["alternates"] = {str(alternate): holder for alternate, holder in sorted(self.alternates.items())}
+        if self.empty_sides:
+            # The charter-backed rule that applied, recorded with the decision it allowed (or not).
+            data["empty_sides"] = list(self.empty_sides)
+            data["empty_side_rule"] = self.rule.empty_side_rule
+            data["empty_side_article"] = self.rule.empty_side_article
+            data["sides_satisfied_by_rule"] = list(self.sides_satisfied_by_rule)
+        return data
 
 
 def recusals(request: DialogueRequest, seats: list[CommitteeSeat] | None = None) -> dict[int, str]:
-    """Seat holders recused from ``request``: user id → ``declared`` or ``organization``."""
+    """Seat holders and alternates recused from ``request``: user id → ``declared`` or ``organization``."""
     if seats is None:
-        seats = list(CommitteeSeat.objects.filter(active=True))
+        seats = active_seats()
     parties = party_organization_ids(request)
-    seat_users = [seat.user_id for seat in seats]
+    seat_users = {seat.user_id for seat in seats} | {seat.alternate_id for seat in seats if seat.alternate_id}
     recused: dict[int, str] = {}
     for seat in seats:
         if seat.organization_id in parties:
@@ -130,12 +234,16 @@ def recusals(request: DialogueRequest, seats: list[CommitteeSeat] | None = None)
     return recused
 
 
-def tally(request: DialogueRequest) -> Tally:
-    """Count the current round's votes of eligible (active, not recused) members."""
-    seats = list(CommitteeSeat.objects.filter(active=True))
-    recused = recusals(request, seats)
-    result = Tally(round=request.vote_round, rule=CommitteeRule.current(), recused=recused)
-    result.eligible = {seat.user_id: seat.side for seat in seats if seat.user_id not in recused}
+def tally(request: DialogueRequest, at: datetime | None = None) -> Tally:
+    """Count the current round's votes of the members sitting on the request (in term, not recused, alternates)."""
+    sits = composition(request, at)
+    result = Tally(round=request.vote_round, rule=sits.rule, recused=sits.recused)
+    result.eligible = {user_id: sitting.side for user_id, sitting in sits.sitting.items()}
+    result.alternates = {
+        user_id: sitting.alternate_for for user_id, sitting in sits.sitting.items() if sitting.alternate_for
+    }
+    result.empty_sides = sits.empty_sides
+    result.sides_satisfied_by_rule = sits.sides_satisfied_by_rule
     result.votes = [
         vote
         for vote in Vote.objects.filter(request=request, round=request.vote_round)

@@ -28,6 +28,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from engine import calendar, outbox, sla
+from engine.demo import register as register_demo
 from engine.models import AuditEvent, OutboxMessage, SlaClock, SlaPolicy
 from partners.models import CharterVersion, CommitteeSeat, Membership, Organization, PlatformRole, Theme
 from partners.services import organization_accept_charter
@@ -35,6 +36,7 @@ from partners.services import organization_accept_charter
 from . import services
 from .models import (
     ActionItem,
+    CommitteeRule,
     ConflictDeclaration,
     DialogueRequest,
     Meeting,
@@ -477,7 +479,22 @@ class _Builder:
                 active=True,
                 organization=self.orgs[org_key] if org_key else None,
                 since=self.t.day(120),
+                # Two-year terms; the deputy casts the deciding vote when the chair is recused.
+                term_end=self.t.day(120) + dt.timedelta(days=730),
+                is_deputy_chair=username == "committee-gov-1",
             )
+        rule = CommitteeRule.current()
+        rule.composition_criteria, rule.composition_criteria_ar = (
+            (
+                "The chair and two seats for the public sector, two for civil society; members are chosen for "
+                "their experience in justice, health and disability rights, for two-year terms."
+            ),
+            (
+                "الرئيس ومقعدان للقطاع العام ومقعدان للمجتمع المدني؛ يُختار الأعضاء لخبرتهم في العدالة والصحة "
+                "وحقوق الأشخاص ذوي الإعاقة، لولاية مدتها سنتان."
+            ),
+        )
+        rule.save()
 
     def charter(self) -> None:
         for index, (key, username) in enumerate(COORDINATORS.items()):
@@ -1596,3 +1613,7 @@ def states_present() -> set[str]:
 
 def clock_statuses() -> Counter[str]:
     return Counter(SlaClock.objects.filter(case_type=CASE_TYPE).values_list("status", flat=True))
+
+
+# The one `manage.py demo` (engine.demo) runs this workflow's demo first: the others build on its people.
+register_demo("partnership", command="workflows.partnership.management.commands.demo", order=10)

@@ -28,6 +28,7 @@ from .models import (
     MeetingChange,
     MinutesConfirmation,
     Outcome,
+    SeatAbsence,
     Vote,
 )
 
@@ -265,9 +266,17 @@ def vote_written(flow: Any, event: AuditEvent) -> None:
                 decision=event.data["decision"],
                 reason=event.data.get("reason") or "",
                 cast_at=_when(event),
+                alternate_for_id=event.data.get("as_alternate_for"),
             )
     except IntegrityError as exc:
         raise AlreadyVoted() from exc
+
+
+def absence_written(flow: Any, event: AuditEvent) -> None:
+    """The member stands aside on this request: the seat's alternate sits from now on."""
+    SeatAbsence.objects.create(
+        request=flow.case, member=flow.user, reason=event.data["reason"], declared_at=_when(event)
+    )
 
 
 def conflict_written(flow: Any, event: AuditEvent) -> None:

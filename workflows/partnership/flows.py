@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import lazy
 from django.utils.translation import get_language_bidi
@@ -20,7 +20,7 @@ from engine.reasons import Reason
 from engine.registry import register
 from engine.roles import Role
 from partners import charter
-from partners.models import CharterAcceptance, CharterArticle, Membership, Organization, PlatformRole
+from partners.models import CharterAcceptance, CharterArticle, Membership, Organization, PlatformRole, Side
 from partners.selectors import is_secretariat, user_access
 
 from . import committee, effects, forms
@@ -60,8 +60,20 @@ def _is_counterpart(flow: RequestFlow, user: Any) -> bool:
     return bool(user_access(user).coordinated_ids & committee.counterpart_ids(flow.case))
 
 
+def _sitting(flow: RequestFlow) -> committee.Composition:
+    """The committee as it sits on this request today (cached on the flow for one check)."""
+    cached = getattr(flow, "_composition", None)
+    if cached is None:
+        cached = committee.composition(flow.case, flow.clock())
+        flow._composition = cached
+    return cached
+
+
 def _is_committee_member(flow: RequestFlow, user: Any) -> bool:
-    return user_access(user).seat is not None and not committee.is_recused(flow.case, user)
+    """A member in term and not recused, or the alternate sitting in a recused member's seat."""
+    if user_access(user).seat is None and not user.alternate_for_seats.filter(active=True).exists():
+        return False
+    return user.pk in _sitting(flow).sitting
 
 
 def _has_seat(flow: RequestFlow, user: Any) -> bool:
@@ -69,8 +81,30 @@ def _has_seat(flow: RequestFlow, user: Any) -> bool:
 
 
 def _why_not_member(flow: RequestFlow, user: Any) -> Reason | None:
-    if user_access(user).seat is None:
+    seat = user_access(user).seat
+    if seat is None:
+        if user.alternate_for_seats.filter(active=True).exists():
+            return Reason(
+                "alternate_not_sitting",
+                _("You are an alternate: you sit and vote only when the member of your seat is recused."),
+                article=charter.INDEPENDENCE,
+            )
         return Reason("not_committee_member", _("Only members of the coordination committee may do this."))
+    day = committee.governance_day(flow.clock())
+    if not seat.in_term(day):
+        params = {"start": formats.date_format(seat.since), "today": formats.date_format(day)}
+        if seat.since > day:
+            message = _("Your committee term starts on %(start)s: a member outside their term has no vote.")
+        else:
+            params["end"] = formats.date_format(seat.term_end)
+            message = _("Your committee term ended on %(end)s: a member outside their term has no vote.")
+        return Reason("out_of_term", message, article=charter.SCOPE, params=params)
+    if user.pk in _sitting(flow).absent:
+        return Reason(
+            "absent",
+            _("You declared that you will not sit on this request; your seat's alternate sits instead."),
+            article=charter.INDEPENDENCE,
+        )
     if committee.is_recused(flow.case, user):
         return Reason(
             "recused",
@@ -86,9 +120,14 @@ def _why_no_seat(flow: RequestFlow, user: Any) -> Reason | None:
     return None
 
 
-def _is_chair(flow: RequestFlow, user: Any) -> bool:
-    seat = user_access(user).seat
-    return seat is not None and seat.is_chair and not committee.is_recused(flow.case, user)
+def _casts_deciding_vote(role: str) -> Any:
+    def check(flow: RequestFlow, user: Any) -> bool:
+        seat = user_access(user).seat
+        if seat is None or not (seat.is_chair or seat.is_deputy_chair):
+            return False
+        return _sitting(flow).casting_voter() == (user.pk, role)
+
+    return check
 
 
 requester = Role("requester", _("the requesting organization's coordinator"), _is_requester)
@@ -99,7 +138,13 @@ committee_member = Role(
 )
 #: any seat holder, recused or not (a conflict is declared by a member who has one)
 seat_holder = Role("committee_member", _("a committee member"), _has_seat, explain=_why_no_seat)
-chair = Role("chair", _("the committee chair"), _is_chair)
+chair = Role("chair", _("the committee chair"), _casts_deciding_vote("chair"))
+deputy_chair = Role(
+    "deputy_chair", _("the deputy chair, when the chair is recused"), _casts_deciding_vote("deputy_chair")
+)
+secretariat_lead = Role(
+    "secretariat_lead", _("the secretariat lead"), lambda flow, user: "secretariat_lead" in user_access(user).roles
+)
 auditor = Role("auditor", _("an auditor"), lambda flow, user: "auditor" in user_access(user).roles)
 
 
@@ -139,6 +184,7 @@ def _join(labels: list[Any]) -> str:
 
 # Field names in a reason are translated when the reason is shown, in the reader's language.
 lazy_join = lazy(_join, str)
+SIDE_LABELS = dict(Side.choices)
 
 
 def organization_active(flow: RequestFlow) -> Reason | None:
@@ -209,6 +255,23 @@ def article_exists(flow: RequestFlow) -> Reason | None:
 
 
 def _tally_reason(tally: committee.Tally) -> Reason:
+    if not tally.quorum_met and tally.empty_sides and not tally.sides_satisfied_by_rule:
+        # Deadlock by recusal: the committee's configured rule says what happens, in its own words.
+        return Reason(
+            "quorum_not_met",
+            _(
+                "No quorum: no member is eligible on this side, even after alternates: %(sides)s. Under the "
+                "committee's rule (charter article %(article)s), %(rule)s (%(voted)s of %(eligible)s voted)."
+            ),
+            article=tally.rule.empty_side_article or charter.SCOPE,
+            params={
+                "sides": lazy_join([SIDE_LABELS[side] for side in tally.empty_sides]),
+                "article": tally.rule.empty_side_article or charter.SCOPE,
+                "rule": committee.rule_label(tally.rule),
+                "voted": tally.voted,
+                "eligible": len(tally.eligible),
+            },
+        )
     if not tally.quorum_met:
         return Reason(
             "quorum_not_met",
@@ -224,13 +287,47 @@ def _tally_reason(tally: committee.Tally) -> Reason:
 
 def _decision_guard(expected: str) -> Any:
     def guard(flow: RequestFlow) -> Reason | None:
-        tally = committee.tally(flow.case)
+        tally = committee.tally(flow.case, flow.clock())
         if tally.outcome == expected:
             return None
         return _tally_reason(tally)
 
     guard.__name__ = f"votes_settle_{expected}"
     return guard
+
+
+def referral_allowed(flow: RequestFlow) -> Reason | None:
+    """The committee's rule refers a request with a side left without eligible members to the full platform."""
+    if flow.case.referred_at is not None:
+        return Reason(
+            "already_referred", _("The request has already been referred to the full platform."), article=charter.SCOPE
+        )
+    tally = committee.tally(flow.case, flow.clock())
+    rule = tally.rule
+    if not tally.empty_sides:
+        return Reason(
+            "committee_can_decide",
+            _("Both sides have eligible members on the committee: the committee decides."),
+            article=charter.SCOPE,
+        )
+    if rule.empty_side_rule != rule.EmptySideRule.REFER_TO_PLATFORM:
+        return Reason(
+            "referral_not_the_rule",
+            _("The committee's rule (charter article %(article)s) is that %(rule)s."),
+            article=rule.empty_side_article or charter.SCOPE,
+            params={"article": rule.empty_side_article or charter.SCOPE, "rule": committee.rule_label(rule)},
+        )
+    return None
+
+
+def was_referred(flow: RequestFlow) -> Reason | None:
+    if flow.case.referred_at is None:
+        return Reason(
+            "not_referred",
+            _("Only a request referred to the full platform is decided by the platform."),
+            article=charter.SCOPE,
+        )
+    return None
 
 
 def reject_votes_reasoned(flow: RequestFlow) -> Reason | None:
@@ -245,7 +342,7 @@ def reject_votes_reasoned(flow: RequestFlow) -> Reason | None:
 
 
 def votes_tied(flow: RequestFlow) -> Reason | None:
-    tally = committee.tally(flow.case)
+    tally = committee.tally(flow.case, flow.clock())
     if tally.outcome == committee.TIE:
         return None
     if tally.outcome in (committee.APPROVE, committee.REJECT):
@@ -263,7 +360,7 @@ def appeal_allowed(flow: RequestFlow) -> Reason | None:
         return Reason("appeal_used", _("A rejection can be appealed only once."), article=charter.SCOPE)
     if case.decided_at is not None:
         closes_at = calendar.add_business_days(case.decided_at, rule.appeal_window_days)
-        if timezone.now() > closes_at:
+        if flow.clock() > closes_at:
             return Reason(
                 "appeal_window_closed",
                 _("The appeal window of %(days)s business days after the decision has closed."),
@@ -294,9 +391,46 @@ def _as_datetime(value: Any) -> Any:
 
 def meeting_in_future(flow: RequestFlow) -> Reason | None:
     starts_at = _as_datetime(flow.data.get("starts_at"))
-    if starts_at is not None and starts_at <= timezone.now():
+    if starts_at is not None and starts_at <= flow.clock():
         return Reason("meeting_in_past", _("The meeting must start in the future."), article=charter.SCOPE)
     return None
+
+
+def business_day_or_override(flow: RequestFlow) -> Reason | None:
+    """A meeting on a weekend or holiday of the configured calendar needs an explicit override with a reason."""
+    starts_at = _as_datetime(flow.data.get("starts_at"))
+    if starts_at is None or starts_at <= flow.clock() or flow.data.get("allow_non_business_day"):
+        return None  # a past start is refused by ``meeting_in_future``
+    day = timezone.localtime(starts_at, calendar.local_zone()).date()
+    if calendar.is_business_day(day):
+        return None
+    holiday = calendar.holiday_name(day)
+    params = {"date": formats.date_format(day), "holiday": holiday or ""}
+    if holiday:
+        message = _(
+            "%(date)s is not a business day (%(holiday)s). To schedule on it anyway, confirm the override "
+            "and give a reason."
+        )
+    else:
+        message = _(
+            "%(date)s is not a business day (weekend). To schedule on it anyway, confirm the override and give a reason."
+        )
+    return Reason("non_business_day", message, article=charter.SCOPE, params=params)
+
+
+def _day_override(fields: dict[str, Any]) -> dict[str, Any]:
+    """The audit's record of a meeting knowingly set on a weekend or holiday (nothing for a business day)."""
+    allow = fields.pop("allow_non_business_day", False)
+    reason = fields.pop("override_reason", "")
+    starts_at = _as_datetime(fields.get("starts_at"))
+    if starts_at is None:
+        return {}
+    day = timezone.localtime(starts_at, calendar.local_zone()).date()
+    if not allow or calendar.is_business_day(day):
+        return {}
+    return {
+        "non_business_day": {"date": day.isoformat(), "holiday": calendar.holiday_name(day) or "", "reason": reason}
+    }
 
 
 def both_sides_invited(flow: RequestFlow) -> Reason | None:
@@ -319,7 +453,7 @@ def both_sides_invited(flow: RequestFlow) -> Reason | None:
 
 def meeting_started(flow: RequestFlow) -> Reason | None:
     meeting = current_meeting(flow.case)
-    if meeting is None or meeting.starts_at > timezone.now():
+    if meeting is None or meeting.starts_at > flow.clock():
         return Reason(
             "meeting_not_started",
             _("Attendance can be recorded only once the meeting has started."),
@@ -468,6 +602,28 @@ def not_voted_yet(flow: RequestFlow) -> Reason | None:
         and Vote.objects.filter(request=flow.case, member=flow.user, round=flow.case.vote_round).exists()
     ):
         return Reason("already_voted", AlreadyVoted.default_message, error=AlreadyVoted)
+    return None
+
+
+def absence_allowed(flow: RequestFlow) -> Reason | None:
+    """A member who has not voted in this round may stand aside for their seat's alternate."""
+    if flow.user is None:
+        return None
+    if Vote.objects.filter(request=flow.case, member=flow.user, round=flow.case.vote_round).exists():
+        return Reason(
+            "already_voted_cannot_stand_aside",
+            _("You have already voted in this round: your seat cannot pass to its alternate."),
+            article=charter.INDEPENDENCE,
+        )
+    sitting = _sitting(flow).sitting.get(flow.user.pk)
+    if sitting is None or sitting.alternate_for:
+        return None  # the role refuses with its own reason
+    if sitting.seat.alternate_id is None:
+        return Reason(
+            "no_alternate",
+            _("Your seat has no alternate to sit in your place."),
+            article=charter.INDEPENDENCE,
+        )
     return None
 
 
@@ -622,21 +778,62 @@ class RequestFlow(Flow):
             lambda flow, decision="", **rest: REJECTED if decision == "reject" else APPROVED, APPROVED, REJECTED
         ),
         label=_("Cast the deciding vote"),
-        roles=[chair],
+        roles=[chair, deputy_chair],
         guards=[votes_tied],
         form=forms.DecideForm,
         description=_("On a tie the chair decides: approved, or rejected."),
     )
     def decide(self, *, decision: str, reason: str) -> dict[str, Any]:
-        if decision == "reject":
-            return self._decided(DialogueRequest.Decision.REJECTED, reason)
-        return self._decided(DialogueRequest.Decision.APPROVED, reason)
+        casting = _sitting(self).casting_voter()
+        result = self._decided(
+            DialogueRequest.Decision.REJECTED if decision == "reject" else DialogueRequest.Decision.APPROVED, reason
+        )
+        result["casting_vote_by"] = casting[1] if casting else ""
+        return result
 
     def _decided(self, decision: str, reason: str) -> dict[str, Any]:
         self.case.decision = decision
         self.case.decision_reason = reason
         self.case.decided_at = self.clock()
-        return {"tally": committee.tally(self.case).as_dict()}
+        return {"tally": committee.tally(self.case, self.clock()).as_dict()}
+
+    @transition(
+        state,
+        source=IN_COMMITTEE,
+        target=IN_COMMITTEE,
+        label=_("Refer to the full platform"),
+        roles=[secretariat_lead],
+        guards=[referral_allowed],
+        form=forms.ReasonForm,
+        description=_(
+            "When a side has no eligible member even after alternates and the committee's rule says so, "
+            "the secretariat lead refers the request to the full platform."
+        ),
+    )
+    def referred_to_platform(self, *, reason: str) -> dict[str, Any]:
+        tally = committee.tally(self.case, self.clock())
+        self.case.referred_at = self.clock()
+        self.case.referral_reason = reason
+        return {"tally": tally.as_dict()}
+
+    @transition(
+        state,
+        source=IN_COMMITTEE,
+        target=chosen_target(
+            lambda flow, decision="", **rest: REJECTED if decision == "reject" else APPROVED, APPROVED, REJECTED
+        ),
+        label=_("Record the full platform's decision"),
+        roles=[secretariat_lead],
+        guards=[was_referred],
+        form=forms.DecideForm,
+        description=_("The secretariat lead records what the full platform decided on a referred request."),
+    )
+    def platform_decided(self, *, decision: str, reason: str) -> dict[str, Any]:
+        result = self._decided(
+            DialogueRequest.Decision.REJECTED if decision == "reject" else DialogueRequest.Decision.APPROVED, reason
+        )
+        result["decided_by"] = "full_platform"
+        return result
 
     @transition(
         state,
@@ -665,12 +862,12 @@ class RequestFlow(Flow):
         target=MEETING_SCHEDULED,
         label=_("Schedule the meeting"),
         roles=[secretariat],
-        guards=[meeting_in_future, both_sides_invited],
+        guards=[meeting_in_future, business_day_or_override, both_sides_invited],
         form=forms.MeetingForm,
         on_success=effects.schedule_written,
     )
     def schedule_meeting(self, **fields: Any) -> dict[str, Any]:
-        return {"invitees": fields.get("invitees") or default_invitee_ids(self.case)}
+        return {"invitees": fields.get("invitees") or default_invitee_ids(self.case), **_day_override(fields)}
 
     @transition(
         state,
@@ -678,16 +875,16 @@ class RequestFlow(Flow):
         target=MEETING_SCHEDULED,
         label=_("Reschedule the meeting"),
         roles=[secretariat],
-        guards=[meeting_in_future, both_sides_invited],
+        guards=[meeting_in_future, business_day_or_override, both_sides_invited],
         form=forms.RescheduleForm,
         on_success=effects.reschedule_written,
     )
     def reschedule_meeting(self, **fields: Any) -> dict[str, Any]:
         if fields.get("invitees"):
-            return {"invitees": fields["invitees"]}
+            return {"invitees": fields["invitees"], **_day_override(fields)}
         meeting = current_meeting(self.case)
         invitees = list(meeting.invitees.values_list("pk", flat=True)) if meeting else []
-        return {"invitees": invitees or default_invitee_ids(self.case)}
+        return {"invitees": invitees or default_invitee_ids(self.case), **_day_override(fields)}
 
     @transition(
         state,
@@ -827,8 +1024,12 @@ class RequestFlow(Flow):
         visible_to=oversight,
     )
     def vote_cast(self, *, decision: str, reason: str = "") -> dict[str, Any]:
-        seat = user_access(self.user).seat
-        return {"decision": decision, "reason": reason, "round": self.case.vote_round, "side": seat.side}
+        sitting = _sitting(self).sitting[self.user.pk]
+        data = {"decision": decision, "reason": reason, "round": self.case.vote_round, "side": sitting.side}
+        if sitting.alternate_for:
+            # Audited as an alternate's vote: whose seat, in place of whom.
+            data.update(as_alternate_for=sitting.alternate_for, seat=sitting.seat.pk)
+        return data
 
     @action(
         source=[SUBMITTED, INFO_REQUESTED, IN_COMMITTEE],
@@ -841,6 +1042,19 @@ class RequestFlow(Flow):
     )
     def conflict_declared(self, *, reason: str) -> dict[str, Any]:
         return {"member": self.user.pk, "reason": reason, "automatic": False}
+
+    @action(
+        source=IN_COMMITTEE,
+        label=_("Absence declared"),
+        roles=[committee_member],
+        guards=[absence_allowed],
+        form=forms.ConflictForm,
+        on_success=effects.absence_written,
+        visible_to=oversight,
+    )
+    def absence_declared(self, *, reason: str) -> dict[str, Any]:
+        seat = _sitting(self).sitting[self.user.pk].seat
+        return {"member": self.user.pk, "reason": reason, "seat": seat.pk, "alternate": seat.alternate_id}
 
     # Actions whose rows their services write (files, follow-up items) before recording the event;
     # declared here for who may take them and when (``engine.authorize`` / ``engine.capabilities``).
@@ -945,7 +1159,13 @@ def audience_users(request: DialogueRequest, name: str) -> Any:
     if name == "committee":
         return users.filter(committee_seats__active=True).distinct()
     if name == "chair":
-        return users.filter(committee_seats__active=True, committee_seats__is_chair=True).distinct()
+        chairs = users.filter(committee_seats__active=True, committee_seats__is_chair=True)
+        has_deputy = users.filter(committee_seats__active=True, committee_seats__is_deputy_chair=True).exists()
+        casting = committee.composition(request).casting_voter() if has_deputy else None
+        if casting is not None and casting[1] == "deputy_chair":
+            # The chair is recused: the deputy who casts the deciding vote hears what the chair would.
+            return users.filter(Q(pk__in=chairs.values("pk")) | Q(pk=casting[0])).distinct()
+        return chairs.distinct()
     if name == "pending_voters":
         tally = committee.tally(request)
         voted = {vote.member_id for vote in tally.votes}

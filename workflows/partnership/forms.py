@@ -170,8 +170,12 @@ class ConflictForm(forms.Form):
         return reason
 
 
+#: a deciding vote (the chair's, the deputy's) or the full platform's decision on a referred request
+DECISION_CHOICES = [("approve", _("Approve")), ("reject", _("Reject"))]
+
+
 class DecideForm(forms.Form):
-    decision = forms.ChoiceField(label=_("decision"), choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    decision = forms.ChoiceField(label=_("decision"), choices=DECISION_CHOICES)
     reason = _text(_("reason"), max_length=2000)
 
 
@@ -188,12 +192,20 @@ class MeetingForm(forms.Form):
         queryset_filter={"is_active": True},
         help_text=_("User ids; the parties' coordinators when left empty."),
     )
+    allow_non_business_day = forms.BooleanField(
+        label=_("schedule on a weekend or holiday anyway"),
+        required=False,
+        help_text=_("Needed, with a reason, for a date that is not a business day on the platform's calendar."),
+    )
+    override_reason = SingleLineField(label=_("reason for the non-business day"), required=False, max_length=500)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
         if starts_at and ends_at and ends_at <= starts_at:
             self.add_error("ends_at", _("The meeting must end after it starts."))
+        if cleaned.get("allow_non_business_day") and not (cleaned.get("override_reason") or "").strip():
+            self.add_error("override_reason", _("Give the reason for meeting on a non-business day."))
         return cleaned
 
 

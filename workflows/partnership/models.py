@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from engine.models import Case
 from partners.models import Organization, Side, Theme
@@ -66,6 +66,8 @@ class DialogueRequest(Case):
     appeal_used = models.BooleanField(_("appeal used"), default=False)
     appeal_reason = models.TextField(_("reason for the appeal"), blank=True)
     appealed_at = models.DateTimeField(_("appealed at"), null=True, blank=True)
+    referred_at = models.DateTimeField(_("referred to the full platform at"), null=True, blank=True)
+    referral_reason = models.TextField(_("reason for the referral"), blank=True)
     minutes_confirmed_at = models.DateTimeField(_("minutes confirmed at"), null=True, blank=True)
     published = models.BooleanField(_("outcome published"), default=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
@@ -84,8 +86,20 @@ class DialogueRequest(Case):
         return f"{self.reference} {self.title}"
 
 
+class EmptySideRule(models.TextChoices):
+    """What the charter says happens when a side has no eligible member, even after alternates."""
+
+    REFER_TO_PLATFORM = "refer_to_platform", _("the secretariat lead refers the request to the full platform")
+    COUNT_SIDE_SATISFIED = (
+        "count_side_satisfied",
+        _("the quorum counts that side as satisfied, and the reason is recorded"),
+    )
+
+
 class CommitteeRule(models.Model):
     """How the committee decides; the active row applies (defaults when there is none)."""
+
+    EmptySideRule = EmptySideRule
 
     name = models.CharField(_("name"), max_length=100, default="default")
     active = models.BooleanField(_("active"), default=True)
@@ -95,6 +109,16 @@ class CommitteeRule(models.Model):
     require_each_side = models.BooleanField(_("at least one vote from each side"), default=True)
     appeal_window_days = models.PositiveSmallIntegerField(_("appeal window (business days)"), default=10)
     max_appeals = models.PositiveSmallIntegerField(_("appeals allowed"), default=1)
+    empty_side_rule = models.CharField(
+        _("when a side has no eligible member"),
+        max_length=30,
+        choices=EmptySideRule.choices,
+        default=EmptySideRule.REFER_TO_PLATFORM,
+        help_text=_("Applies after alternates have taken the seats of recused members."),
+    )
+    empty_side_article = models.CharField(_("charter article of that rule"), max_length=10, blank=True, default="5")
+    composition_criteria = models.TextField(_("composition criteria (English)"), blank=True)
+    composition_criteria_ar = models.TextField(_("composition criteria (Arabic)"), blank=True)
 
     class Meta:
         verbose_name = _("committee rule")
@@ -102,6 +126,12 @@ class CommitteeRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def composition_criteria_display(self) -> str:
+        if self.composition_criteria_ar and (get_language() or "").startswith("ar"):
+            return self.composition_criteria_ar
+        return self.composition_criteria or self.composition_criteria_ar
 
     @classmethod
     def current(cls) -> CommitteeRule:
@@ -176,6 +206,14 @@ class Vote(models.Model):
     decision = models.CharField(_("vote"), max_length=10, choices=Choice.choices)
     reason = models.TextField(_("reason"), blank=True)
     cast_at = models.DateTimeField(_("cast at"), default=timezone.now)
+    alternate_for = models.ForeignKey(
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("cast as alternate for"),
+    )
 
     class Meta:
         verbose_name = _("vote")
@@ -203,6 +241,24 @@ class ConflictDeclaration(models.Model):
         verbose_name_plural = _("conflicts of interest")
         ordering = ["declared_at", "id"]
         constraints = [models.UniqueConstraint(fields=["request", "member"], name="partnership_one_conflict")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.member_id}"
+
+
+class SeatAbsence(models.Model):
+    """A committee member who will not sit on a request: the seat's alternate sits and votes instead."""
+
+    request = models.ForeignKey(DialogueRequest, on_delete=models.CASCADE, related_name="absences")
+    member = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("member"))
+    reason = models.TextField(_("reason"))
+    declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("absence from a request")
+        verbose_name_plural = _("absences from requests")
+        ordering = ["declared_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request", "member"], name="partnership_one_absence")]
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.member_id}"

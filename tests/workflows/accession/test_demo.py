@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from engine.models import AuditEvent
+from partners.models import CharterAcceptance, CharterVersion, Organization
 from partners.selectors import user_access
 from tests.factories import ensure_seed_data
 from workflows.accession.models import Application
@@ -27,6 +28,18 @@ def test_the_demo_has_an_applicant_without_organization_and_two_applications_in_
     states = dict(Application.objects.values_list("applicant__username", "state"))
     assert states == {"applicant": "info_requested", "applicant-agency": "submitted"}
     assert "applicant" in out.getvalue()
+    # one member has not accepted the newest charter version (the dashboard and the reminders show it)
+    newest = CharterVersion.objects.get(is_current=True)
+    assert newest.number == 2 and "accepts it again" in newest.articles.get(number="6").text
+    left_out = (
+        Organization.objects.filter(active=True)
+        .exclude(kind="secretariat")
+        .exclude(charter_acceptances__version=newest)
+    )
+    assert [organization.name for organization in left_out] == ["Bridges Association for Recovery and Prevention"]
+    assert CharterAcceptance.objects.filter(
+        organization__memberships__user__username="cso-coordinator", version=newest
+    ).exists()
     # a second run changes nothing
     before = (Application.objects.count(), AuditEvent.objects.count())
     call_command("demo", "--password", PASSWORD, stdout=StringIO())

@@ -15,6 +15,7 @@ from django.utils import timezone
 from partners.models import Organization, PlatformRole, Theme
 from tests.factories import (
     MembershipFactory,
+    business_day,
     committee_member,
     ensure_seed_data,
     member_organization,
@@ -118,7 +119,7 @@ def requester_of(world: World, request: DialogueRequest) -> Any:
 
 
 def meeting_data(start: dt.datetime | None = None, **overrides: Any) -> dict[str, Any]:
-    start = start or (timezone.now() + dt.timedelta(days=3))
+    start = start or business_day(timezone.now() + dt.timedelta(days=3))
     data = {
         "starts_at": start.isoformat(),
         "ends_at": (start + dt.timedelta(hours=2)).isoformat(),

@@ -10,11 +10,11 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils.translation import override
 
+from engine import uploads
 from engine.errors import InvalidInput, NotPermitted, TransitionNotAllowedError
 from engine.models import AuditEvent
 from workflows.partnership import services
 from workflows.partnership.models import ActionItem, ActionUpdate, Attachment
-from workflows.partnership.services import attachments
 
 from .conftest import confirm_minutes, draft, walk
 
@@ -40,8 +40,8 @@ def office(member: str) -> bytes:
     ("name", "content", "content_type"),
     [
         ("concept note.pdf", b"%PDF-1.7\n...", "application/pdf"),
-        ("agenda.docx", office("word/document.xml"), attachments.CONTENT_TYPES["docx"]),
-        ("budget.xlsx", office("xl/workbook.xml"), attachments.CONTENT_TYPES["xlsx"]),
+        ("agenda.docx", office("word/document.xml"), uploads.CONTENT_TYPES["docx"]),
+        ("budget.xlsx", office("xl/workbook.xml"), uploads.CONTENT_TYPES["xlsx"]),
         ("photo.PNG", PNG, "image/png"),
         ("photo.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 32, "image/jpeg"),
         ("notes.txt", "ملاحظات الاجتماع\n".encode(), "text/plain"),
@@ -85,7 +85,7 @@ def test_unacceptable_documents_are_refused_with_a_field_error(partnership_world
 def test_documents_over_10_mb_are_refused(partnership_world, monkeypatch):
     w = partnership_world
     request = draft(w)
-    monkeypatch.setattr(attachments, "MAX_BYTES", 1024)
+    monkeypatch.setattr(uploads, "MAX_UPLOAD_BYTES", 1024)
     big = ContentFile(b"%PDF-1.4" + b"0" * 2048, name="big.pdf")
     with override("en"), pytest.raises(InvalidInput) as caught:
         services.attachment_add(request=request, actor=w.cso_coordinator, file=big)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from engine.audit import verify_all
 from engine.errors import NotPermitted
 from engine.models import AuditEvent, OutboxMessage, SlaClock
+from tests.factories import business_day
 from workflows.partnership import services
 from workflows.partnership.models import ActionItem, ConflictDeclaration, Meeting, MinutesConfirmation
 
@@ -55,11 +56,11 @@ def test_cso_request_lives_from_draft_to_closed(partnership_world):
     assert request.state == "approved" and request.decision == "approved"
 
     # the meeting is scheduled, then moved by a day
-    start = (timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
+    start = business_day(timezone.now() + dt.timedelta(days=2)).replace(second=0, microsecond=0)
     services.meeting_schedule(request=request, actor=w.secretariat, data=meeting_data(start))
     meeting = request.meetings.get()
     assert set(meeting.invitees.all()) == {w.cso_coordinator, w.ministry_coordinator}
-    new_start = start + dt.timedelta(days=1)
+    new_start = business_day(start + dt.timedelta(days=1))
     services.meeting_reschedule(
         request=request, actor=w.secretariat, data=meeting_data(new_start, reason="Room unavailable")
     )
@@ -158,7 +159,7 @@ def test_ministry_request_lives_from_draft_to_closed_without_actions(partnership
     services.request_decide(request=request, actor=w.chair, decision="approve", reason="Dialogue is overdue.")
     assert (request.state, request.decision) == ("approved", "approved")
     # and the meeting takes place with the outcome restricted, confirmed by both parties
-    start = (timezone.now() + dt.timedelta(days=1)).replace(second=0, microsecond=0)
+    start = business_day(timezone.now() + dt.timedelta(days=1)).replace(second=0, microsecond=0)
     services.meeting_schedule(request=request, actor=w.secretariat, data=meeting_data(start))
     with travel(start + dt.timedelta(minutes=30)):
         services.meeting_record(request=request, actor=w.secretariat, attended_organizations=[w.ministry.pk])

@@ -25,7 +25,7 @@ from engine import sla
 from engine.audit import verify_all
 from engine.errors import EngineError, GuardFailed, InvalidInput, NotPermitted, TransitionNotAllowedError
 from engine.models import AuditEvent, OutboxMessage
-from tests.factories import UserFactory
+from tests.factories import UserFactory, business_day
 from workflows.partnership import committee, services
 from workflows.partnership.errors import AlreadyDeclared, AlreadyVoted
 from workflows.partnership.flows import RequestFlow
@@ -55,6 +55,8 @@ SECRETARIAT_ONLY = {
 REQUESTER_ONLY = {"submit", "provide_info", "withdraw", "appeal"}
 PARTIES_ONLY = {"confirm_minutes"}
 CHAIR_ONLY = {"decide"}
+# The committee's rule for a side left without eligible members: no one in this world is the secretariat lead.
+SECRETARIAT_LEAD_ONLY = {"referred_to_platform", "platform_decided"}
 # What moves a request along its main path (the plausible next step prefers these to the exits).
 FORWARD = {
     "submit",
@@ -125,13 +127,15 @@ def transition_data(
     if name == "decline":
         article = draw(st.sampled_from(["1", "4", "Article 2"])) if valid else draw(st.sampled_from(["99", "", "١"]))
         return {"reason": "Not a public policy question.", "article": article}
-    if name == "decide":
+    if name == "referred_to_platform":
+        return {"reason": "No civil-society member may sit."} if valid else {}
+    if name in {"decide", "platform_decided"}:
         decision = draw(st.sampled_from(["approve", "reject"])) if valid else "maybe"
         return {"decision": decision, "reason": "The chair's casting vote."}
     if name in {"schedule_meeting", "reschedule_meeting"}:
         start = now + dt.timedelta(hours=draw(st.integers(1, 240)))
         if valid:
-            return meeting_data(start)
+            return meeting_data(business_day(start))
         broken = draw(st.sampled_from(["past", "ends_first", "no_location", "garbage"]))
         if broken == "past":
             return meeting_data(now - dt.timedelta(days=1))
@@ -236,6 +240,8 @@ class RequestLife(RuleBasedStateMachine):
             return who == self.requester
         if name in PARTIES_ONLY:
             return who in {self.requester, self.counterpart}
+        if name in SECRETARIAT_LEAD_ONLY:
+            return who == "secretariat-lead"
         if name in CHAIR_ONLY:
             return who == "chair" and "chair" not in self.declared
         raise AssertionError(f"no rule written down for {name}")

@@ -13,6 +13,7 @@ from engine.errors import GuardFailed, InvalidInput, NotPermitted, TransitionNot
 from engine.models import AuditEvent, OutboxMessage, SlaClock
 from partners import services as partner_services
 from partners.models import CharterArticle, CharterVersion, Organization
+from tests.factories import business_day
 from workflows.partnership import services
 from workflows.partnership.flows import RequestFlow
 from workflows.partnership.models import (
@@ -311,7 +312,7 @@ def test_reschedule_keeps_the_uid_and_bumps_the_sequence(partnership_world):
     w = partnership_world
     request = walk(w, draft(w), "meeting_scheduled")
     meeting = request.meetings.get()
-    start = timezone.now() + dt.timedelta(days=9)
+    start = business_day(timezone.now() + dt.timedelta(days=9))
     services.meeting_reschedule(request=request, actor=w.secretariat, data=meeting_data(start, reason="Holiday"))
     moved = request.meetings.get()
     assert (moved.uid, moved.sequence) == (meeting.uid, 1)

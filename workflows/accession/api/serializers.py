@@ -8,8 +8,8 @@ from rest_framework import serializers
 
 from api.inputs import StrictCharField, StrictChoiceField
 
-from ..flows import AccessionFlow
-from ..models import Application
+from ..flows import AccessionFlow, MembershipFlow
+from ..models import Application, MemberFile
 
 
 class ApplicationSerializer(serializers.ModelSerializer):
@@ -65,3 +65,37 @@ class ApplicationInputSerializer(serializers.Serializer):
     themes = serializers.ListField(child=StrictCharField(), required=False, help_text="Theme codes.")
     contact_email = StrictCharField(max_length=254, required=False, allow_blank=True)
     contact_phone = StrictCharField(max_length=40, required=False, allow_blank=True)
+
+
+class MemberFileSerializer(serializers.ModelSerializer):
+    state_label = serializers.SerializerMethodField()
+    organization = serializers.IntegerField(source="organization_id")
+    organization_name = serializers.CharField(source="organization.name")
+    organization_name_ar = serializers.CharField(source="organization.name_ar")
+    successor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MemberFile
+        fields = [
+            "reference",
+            "state",
+            "state_label",
+            "version",
+            "organization",
+            "organization_name",
+            "organization_name_ar",
+            "successor",
+            "status_reason",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_state_label(self, member_file: MemberFile) -> str:
+        return str(MembershipFlow.state_labels.get(member_file.state, member_file.state))
+
+    def get_successor(self, member_file: MemberFile) -> str | None:
+        return member_file.successor.get_username() if member_file.successor_id else None
+
+
+class MemberFileOpenSerializer(serializers.Serializer):
+    organization = serializers.IntegerField(min_value=1, max_value=2**62, help_text="The organization's id.")

@@ -14,4 +14,7 @@ urlpatterns = [
         rf"^accessions/(?P<reference>{REFERENCE_PATTERN})/$", views.ApplicationDetailView.as_view(), name="accession"
     ),
     *views.accessions_endpoints.urls(),
+    path("members/", views.MemberFileListView.as_view(), name="members"),
+    re_path(rf"^members/(?P<reference>{REFERENCE_PATTERN})/$", views.MemberFileDetailView.as_view(), name="member"),
+    *views.members_endpoints.urls(),
 ]

@@ -16,8 +16,13 @@ from api.views import ApiView, GenericApiView
 from engine.audit import RequestContext
 
 from .. import selectors, services
-from ..models import Application
-from .serializers import ApplicationInputSerializer, ApplicationSerializer
+from ..models import Application, MemberFile
+from .serializers import (
+    ApplicationInputSerializer,
+    ApplicationSerializer,
+    MemberFileOpenSerializer,
+    MemberFileSerializer,
+)
 
 TAG = "accessions"
 
@@ -85,3 +90,56 @@ class ApplicationDetailView(ApiView):
         """One application (the applicant, the secretariat, auditors; 404 for anyone else)."""
         case = accessions_endpoints.get_case(request, reference, details=True)
         return Response(accessions_endpoints.render(request, case, fresh=False))
+
+
+# --- member files: coordinator handover, suspension, reinstatement -----------------------------------------
+
+MEMBERS_TAG = "members"
+
+
+def member_details(queryset: QuerySet[MemberFile]) -> QuerySet[MemberFile]:
+    return queryset.select_related("organization", "successor")
+
+
+members_endpoints = CaseEndpoints(
+    model=MemberFile,
+    prefix="members",
+    basename="member",
+    tag=MEMBERS_TAG,
+    serializer_class=MemberFileSerializer,
+    visible=selectors.visible_member_files,
+    with_details=member_details,
+)
+
+
+class MemberFileListView(GenericApiView):
+    @extend_schema(operation_id="members_list", tags=[MEMBERS_TAG], responses={200: MemberFileSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        """The member files the caller may see: their organizations'; every one for the secretariat and auditors."""
+        queryset = member_details(selectors.visible_member_files(request.user)).order_by("organization__name")
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(MemberFileSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="members_open",
+        tags=[MEMBERS_TAG],
+        request=MemberFileOpenSerializer,
+        responses={200: MemberFileSerializer, 201: MemberFileSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        """The organization's member file, opened the first time (the secretariat, or one of its coordinators)."""
+        data = check_body(MemberFileOpenSerializer, request.data)
+        organization = selectors.organization_for_member_file(request.user, data["organization"])
+        existed = MemberFile.objects.filter(organization=organization).exists()
+        case = services.member_file_for(
+            organization=organization, actor=request.user, context=RequestContext.from_request(request)
+        )
+        return Response(members_endpoints.render(request, case), status=200 if existed else 201)
+
+
+class MemberFileDetailView(ApiView):
+    @extend_schema(operation_id="members_retrieve", tags=[MEMBERS_TAG], responses={200: MemberFileSerializer})
+    def get(self, request: Request, reference: str) -> Response:
+        """One member file (the organization's people, the secretariat, auditors; 404 for anyone else)."""
+        case = members_endpoints.get_case(request, reference, details=True)
+        return Response(members_endpoints.render(request, case, fresh=False))

@@ -22,7 +22,7 @@ from partners.models import Organization, Theme
 
 from ..flows import RequestFlow
 from ..forms import RequestForm
-from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, Vote
+from ..models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, Outcome, SeatAbsence, Vote
 from . import inputs  # noqa: F401  (maps the domain's form fields before any serializer is built)
 
 
@@ -184,6 +184,12 @@ class RequestFilterSerializer(serializers.Serializer):
         min_value=1, max_value=2**62, required=False, help_text="Requesting or counterpart organization id."
     )
     search = serializers.CharField(max_length=200, required=False, help_text="In reference, title and summary.")
+    q = serializers.CharField(
+        max_length=200,
+        required=False,
+        help_text="Full text, Arabic-normalized (hamza/alef forms, taa marbuta, alef maqsura, diacritics, tatweel): "
+        "every word, by prefix, in the title, summary, policy question, requesting organization or public outcome.",
+    )
 
 
 class OrganizationFilterSerializer(serializers.Serializer):
@@ -193,10 +199,16 @@ class OrganizationFilterSerializer(serializers.Serializer):
 
 class VoteSerializer(serializers.ModelSerializer):
     member = serializers.CharField(source="member.username")
+    alternate_for = serializers.CharField(
+        source="alternate_for.username",
+        allow_null=True,
+        default=None,
+        help_text="The recused member whose seat the voter sat in as alternate; null for a member's own vote.",
+    )
 
     class Meta:
         model = Vote
-        fields = ["member", "side", "round", "decision", "reason", "cast_at"]
+        fields = ["member", "side", "round", "decision", "reason", "cast_at", "alternate_for"]
 
 
 class VoteResultSerializer(VoteSerializer):
@@ -221,6 +233,14 @@ class ConflictSerializer(serializers.ModelSerializer):
 
 class ConflictInputSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=2000)
+
+
+class AbsenceSerializer(serializers.ModelSerializer):
+    member = serializers.CharField(source="member.username")
+
+    class Meta:
+        model = SeatAbsence
+        fields = ["member", "reason", "declared_at"]
 
 
 class ActionItemSerializer(serializers.ModelSerializer):

@@ -18,6 +18,7 @@ urlpatterns = [
     re_path(rf"{REF}/$", views.RequestDetailView.as_view(), name="request"),
     re_path(rf"{REF}/votes/$", views.VoteView.as_view(), name="request-votes"),
     re_path(rf"{REF}/conflicts/$", views.ConflictView.as_view(), name="request-conflicts"),
+    re_path(rf"{REF}/absences/$", views.AbsenceView.as_view(), name="request-absences"),
     re_path(rf"{REF}/meeting\.ics$", views.MeetingIcsView.as_view(), name="request-meeting-ics"),
     re_path(rf"{REF}/actions/$", views.ActionListView.as_view(), name="request-actions"),
     *views.requests_endpoints.urls(),

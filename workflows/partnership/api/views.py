@@ -23,11 +23,13 @@ from engine import verification
 from engine.audit import RequestContext
 from partners import selectors as partner_selectors
 from partners.models import Organization
+from textsearch import index as textsearch
 
 from .. import selectors, services
-from ..models import ActionItem, DialogueRequest, Meeting, Outcome, Vote
+from ..models import ActionItem, DialogueRequest, Meeting, Outcome, SeatAbsence, Vote
 from . import access
 from .serializers import (
+    AbsenceSerializer,
     ActionItemInputSerializer,
     ActionItemSerializer,
     ActionItemUpdateSerializer,
@@ -214,6 +216,8 @@ class RequestListView(GenericApiView):
             queryset = queryset.filter(
                 Q(reference__icontains=search) | Q(title__icontains=search) | Q(summary__icontains=search)
             )
+        if text := wanted.get("q"):
+            queryset = textsearch.search(queryset, text)
         # Newest first by id: creation order, served by the primary key index (no sort of every row).
         page = self.paginate_queryset(queryset.order_by("-id"))
         return self.get_paginated_response(RequestSerializer(page, many=True).data)
@@ -277,7 +281,11 @@ class VoteView(GenericApiView):
         case = requests_endpoints.get_case(request, reference)
         if not engine.capabilities(case, request.user).may_read_event("vote_cast"):
             raise ApiError("not_permitted", status_code=403)
-        votes = Vote.objects.filter(request=case).select_related("member").order_by("round", "cast_at", "id")
+        votes = (
+            Vote.objects.filter(request=case)
+            .select_related("member", "alternate_for")
+            .order_by("round", "cast_at", "id")
+        )
         page = self.paginate_queryset(votes)
         return self.get_paginated_response(VoteSerializer(page, many=True).data)
 
@@ -333,6 +341,28 @@ class ConflictView(ApiView):
             context=RequestContext.from_request(request),
         )
         return Response(ConflictSerializer(declaration).data, status=status.HTTP_201_CREATED)
+
+
+class AbsenceView(ApiView):
+    @extend_schema(
+        operation_id="request_absences_create",
+        tags=[TAG],
+        request=ConflictInputSerializer,
+        responses={201: AbsenceSerializer, 403: error_response(403), 409: error_response(409)},
+        examples=[OpenApiExample("stand aside", value={"reason": "Travelling until the 20th."}, request_only=True)],
+    )
+    def post(self, request: Request, reference: str) -> Response:
+        """A sitting committee member stands aside on this request; the seat's alternate sits and votes instead."""
+        case = requests_endpoints.get_case(request, reference)
+        data = check_body(ConflictInputSerializer, request.data)
+        services.absence_declare(
+            request=case,
+            actor=request.user,
+            reason=data.get("reason") or "",
+            context=RequestContext.from_request(request),
+        )
+        absence = SeatAbsence.objects.select_related("member").get(request=case, member=request.user)
+        return Response(AbsenceSerializer(absence).data, status=status.HTTP_201_CREATED)
 
 
 # --- the meeting as iCalendar ---------------------------------------------------------------------------

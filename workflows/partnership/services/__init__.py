@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .actions import action_item_create, action_item_update, action_update_add
 from .attachments import attachment_add, attachment_validate
-from .committee import committee_settle, conflict_declare, vote_cast
+from .committee import absence_declare, committee_settle, conflict_declare, vote_cast
 from .meetings import meeting_ics
 from .outcomes import outcome_read_restricted
 from .requests import (
@@ -37,6 +37,7 @@ __all__ = [
     "attachment_add",
     "attachment_validate",
     "committee_settle",
+    "absence_declare",
     "conflict_declare",
     "meeting_cancel",
     "meeting_ics",

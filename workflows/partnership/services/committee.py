@@ -50,6 +50,17 @@ def conflict_declare(
     return ConflictDeclaration.objects.get(request=request, member=actor)
 
 
+def absence_declare(
+    *, request: DialogueRequest, actor: Any, reason: str, context: RequestContext | None = None
+) -> None:
+    """A sitting member stands aside on this request (the flow's ``absence_declared``); the alternate sits."""
+    with transaction.atomic():
+        engine.run(request, "absence_declared", actor=actor, data={"reason": reason or ""}, context=context)
+        committee_settle(request=request)
+    request.refresh_from_db()
+    committee.forget_parties(request)
+
+
 def committee_settle(*, request: DialogueRequest) -> str | None:
     """Approve or reject as the system when the votes settle it; tell the chair about a tie. Returns the outcome."""
     tally = committee.tally(request)
