@@ -21,6 +21,20 @@
     var summary = document.querySelector("[data-error-summary]");
     if (summary) summary.focus();
   });
+  // A table wider than its box scrolls: make the scrolling box reachable from the keyboard and
+  // named after its table's caption (axe: scrollable-region-focusable).
+  function scrollableTables(root) {
+    (root || document).querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth <= box.clientWidth || box.hasAttribute("tabindex")) return;
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      var caption = box.querySelector("caption");
+      if (caption && caption.textContent.trim()) box.setAttribute("aria-label", caption.textContent.trim());
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { scrollableTables(document); });
+  window.addEventListener("resize", function () { scrollableTables(document); });
+  document.addEventListener("htmx:afterSettle", function () { scrollableTables(document); });
   // A link in the error summary moves focus to its field, not only the scroll position.
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
