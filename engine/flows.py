@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from viewflow.fsm import State
 
 from .reasons import Reason
@@ -289,7 +290,7 @@ class Flow:
         """Every event the flow emits (transitions, actions, declared events), by name."""
         cached = cls.__dict__.get("_events")
         if cached is None:
-            cached = {"create": EventSpec("create")}
+            cached = {"create": EventSpec("create", _("Case created"))}
             for spec in [*cls.specs().values(), *cls.actions().values()]:
                 cached[spec.name] = spec.event
             for event in cls.events:

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 GENESIS_HASH = "0" * 64
 
@@ -325,8 +326,8 @@ class AuditVerification(models.Model):
     """One run of the whole-trail verification: what ``GET /api/v1/audit/verify/`` answers from."""
 
     class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
+        RUNNING = "running", pgettext_lazy("verification run", "Running")
+        DONE = "done", pgettext_lazy("verification run", "Done")
         FAILED = "failed", _("Could not finish")
 
     started_at = models.DateTimeField(_("started at"), default=timezone.now)

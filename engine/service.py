@@ -26,6 +26,7 @@ from .errors import (
 from .flows import Flow, TransitionSpec
 from .models import AuditEvent
 from .reasons import Reason
+from .text import join_words
 
 # Events that a unit's ``on_success`` records on its own case (``record``) wait here until the unit's
 # event is sealed with the snapshot of every row the unit wrote; they then follow it on the chain.
@@ -97,7 +98,7 @@ class _RoleLabels:
         self.roles = roles
 
     def __str__(self) -> str:
-        return ", ".join(str(role.label) for role in self.roles)
+        return join_words(role.label for role in self.roles)
 
 
 def _not_permitted(spec: TransitionSpec, flow: Flow | None = None, user: Any = None) -> NotPermitted:

@@ -43,3 +43,10 @@ class SingleLineField(forms.CharField):
     def to_python(self, value: Any) -> Any:
         text = super().to_python(value)
         return single_line(text) if isinstance(text, str) else text
+
+
+def join_words(items: Any) -> str:
+    """Items as a list in the active language: the Arabic comma (،) in a right-to-left language."""
+    from django.utils.translation import get_language_bidi
+
+    return ("، " if get_language_bidi() else ", ").join(str(item) for item in items)

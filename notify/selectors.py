@@ -54,35 +54,55 @@ class NotificationItem:
         }
 
 
-def notification_list(user: Any, *, unread_only: bool = False, limit: int = 50) -> list[NotificationItem]:
-    """The person's latest notifications, worded in the active language (one query)."""
+def notification_list(
+    user: Any, *, unread_only: bool = False, limit: int = 50, offset: int = 0
+) -> list[NotificationItem]:
+    """The person's latest notifications, worded in the active language (one query).
+
+    ``offset`` skips the newest ones: a page further down the list.
+    """
     from notifications.models import Notification
 
     notifications = Notification.objects.filter(recipient_id=user.pk)
     if unread_only:
         notifications = notifications.filter(unread=True)
-    items = []
-    for note in notifications.order_by("-timestamp", "-pk").only("id", "verb", "unread", "timestamp", "data")[:limit]:
-        data = note.data or {}
-        rendered = render(
-            kind=data.get("kind") or note.verb,
-            payload=data.get("payload") or {},
-            case_type=data.get("case_type") or "",
-            reference=data.get("reference") or "",
-        )
-        items.append(
-            NotificationItem(
-                id=note.pk,
-                kind=rendered.kind,
-                reference=rendered.reference,
-                subject=rendered.subject,
-                body=rendered.body,
-                url=rendered.url,
-                unread=note.unread,
-                timestamp=note.timestamp,
-            )
-        )
-    return items
+    ordered = notifications.order_by("-timestamp", "-pk").only("id", "verb", "unread", "timestamp", "data")
+    return [_item(note) for note in ordered[offset : offset + limit]]
+
+
+def notification_count(user: Any) -> int:
+    """How many notifications the person has (read or not)."""
+    from notifications.models import Notification
+
+    return Notification.objects.filter(recipient_id=user.pk).count()
+
+
+def notification_get(user: Any, notification_id: int) -> NotificationItem | None:
+    """One of the person's notifications, worded in the active language; None if it is not theirs."""
+    from notifications.models import Notification
+
+    note = Notification.objects.filter(pk=notification_id, recipient_id=user.pk).first()
+    return _item(note) if note is not None else None
+
+
+def _item(note: Any) -> NotificationItem:
+    data = note.data or {}
+    rendered = render(
+        kind=data.get("kind") or note.verb,
+        payload=data.get("payload") or {},
+        case_type=data.get("case_type") or "",
+        reference=data.get("reference") or "",
+    )
+    return NotificationItem(
+        id=note.pk,
+        kind=rendered.kind,
+        reference=rendered.reference,
+        subject=rendered.subject,
+        body=rendered.body,
+        url=rendered.url,
+        unread=note.unread,
+        timestamp=note.timestamp,
+    )
 
 
 def outbox_problems(*, status: str = "", limit: int = 200) -> QuerySet[OutboxMessage]:

@@ -70,7 +70,20 @@ class ChannelPreferencesForm(forms.Form):
 # --- forms rendered on the request page; the domain's services validate what is sent ----------
 
 
-class VoteForm(forms.Form):
+class _OwnIds(forms.Form):
+    """A form that shares the request page with others: its element ids carry its own prefix
+    (``vote_reason``, ``conflict_reason``) so no two fields on the page have the same id; the
+    field names, and so what is posted, are unchanged."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class VoteForm(_OwnIds):
+    id_prefix = "vote"
     decision = forms.ChoiceField(
         label=_("Your vote"),
         choices=[("approve", _("Approve")), ("reject", _("Reject")), ("abstain", _("Abstain"))],
@@ -85,18 +98,24 @@ class VoteForm(forms.Form):
     )
 
 
-class ConflictForm(forms.Form):
+class ConflictForm(_OwnIds):
+    id_prefix = "conflict"
+
     reason = forms.CharField(
         label=_("Why you have a conflict of interest"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(_OwnIds):
+    id_prefix = "attachment"
+
     file = forms.FileField(label=_("Document"), help_text=_("PDF, Word, Excel, PNG, JPEG or text; at most 10 MB."))
     description = SingleLineField(label=_("Description"), required=False, max_length=300)
 
 
-class ActionItemForm(forms.Form):
+class ActionItemForm(_OwnIds):
+    id_prefix = "action_item"
+
     description = forms.CharField(label=_("Action"), widget=forms.Textarea(attrs={"rows": 2}))
     owner_organization = forms.TypedChoiceField(label=_("Owner organization"), coerce=int)
     due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))

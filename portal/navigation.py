@@ -70,8 +70,10 @@ def _visible(audience: str | Callable[[Any], bool], request: Any) -> bool:
 
 
 def items_for(request: Any) -> list[NavItem]:
+    """The items this person sees; the one whose URL is the longest match of the path is current."""
     path = request.path
     items = []
+    home = reverse("portal:home")
     for name, label, audience in [*_ITEMS, *_REGISTERED]:
         if not _visible(audience, request):
             continue
@@ -79,7 +81,8 @@ def items_for(request: Any) -> list[NavItem]:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        home = reverse("portal:home")
-        active = path == url if url == home else path.startswith(url)
-        items.append(NavItem(label=label, url=url, active=active))
+        items.append(NavItem(label=label, url=url))
+    matches = [item for item in items if (path == item.url if item.url == home else path.startswith(item.url))]
+    if matches:
+        max(matches, key=lambda item: len(item.url)).active = True
     return items

@@ -19,7 +19,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from workflows.partnership.models import DialogueRequest
@@ -58,7 +58,7 @@ def harvested_sections(
         "harvested_by_type",
         _("Harvested outcomes by type of change"),
         [_("Type of change"), _("Outcomes"), _("Published")],
-        unit=_("outcomes"),
+        unit=pgettext_lazy("unit", "outcomes"),
         note=_("Outcomes harvested from the period's dialogues, whenever they were harvested."),
     )
     for value, label in HarvestedOutcome.ChangeType.choices:

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from engine import registry
+from engine.text import join_words
 
 # Event data worth showing in the timeline, with their labels (other keys stay in the audit export).
 DETAIL_LABELS: dict[str, Any] = {
@@ -111,7 +112,7 @@ def timeline(case: Any, events: list[Any], *, capabilities: Any) -> list[Timelin
         elif hidden:
             actor = str(_("A committee member")) if event.actor_role == "committee_member" else "—"
         else:
-            actor = event.actor.get_full_name() or event.actor_label if event.actor else event.actor_label
+            actor = actor_name(event)
         details = []
         data = event.data or {}
         if event.action == "document_outcome" and data.get("visibility") == "restricted":
@@ -140,6 +141,60 @@ def timeline(case: Any, events: list[Any], *, capabilities: Any) -> list[Timelin
 
 
 @dataclass
+class AuditRow:
+    """One line of the oversight audit log: the event with its flow's labels and the actor's name."""
+
+    event: Any
+    label: str
+    actor: str
+    from_state: str = ""
+    to_state: str = ""
+
+
+def _flow_for_type(case_type: str) -> Any:
+    try:
+        return registry.flow_for(case_type)
+    except LookupError:
+        return None
+
+
+def actor_name(event: Any) -> str:
+    """The person behind an event by name (their login only when they have none), or the platform."""
+    if event.actor_id is None:
+        return str(_("The platform"))
+    actor = event.actor
+    return (actor.get_full_name() if actor is not None else "") or event.actor_label or "—"
+
+
+def audit_rows(events: Any) -> list[AuditRow]:
+    """Audit events of any workflow, labelled from their own flow's declarations (one source).
+
+    For oversight pages (the secretariat and auditors read every event); an event or state a flow
+    no longer declares keeps its stored name rather than disappearing.
+    """
+    rows = []
+    for event in events:
+        flow = _flow_for_type(event.case_type)
+        if flow is None:
+            label, before, after = event.action, event.from_state, event.to_state
+        else:
+            spec = flow.event_specs().get(event.action)
+            label = str(spec.label) if spec is not None and spec.label else event.action.replace("_", " ")
+            before = str(flow.state_labels.get(event.from_state, event.from_state)) if event.from_state else ""
+            after = str(flow.state_labels.get(event.to_state, event.to_state)) if event.to_state else ""
+        rows.append(
+            AuditRow(
+                event=event,
+                label=label,
+                actor=actor_name(event),
+                from_state=before,
+                to_state=after if event.to_state and event.to_state != event.from_state else "",
+            )
+        )
+    return rows
+
+
+@dataclass
 class ActionChoice:
     name: str
     label: str
@@ -148,6 +203,8 @@ class ActionChoice:
     description: str = ""
     #: who may take it, when the user may not (whose turn it is)
     who: str = ""
+    #: ends or refuses something for someone (styled as a warning)
+    destructive: bool = False
 
 
 @dataclass
@@ -175,7 +232,8 @@ def action_groups(options: list[Any]) -> ActionGroups:
             allowed=option.allowed,
             reasons=option.reasons,
             description=str(option.spec.description or ""),
-            who=", ".join(str(role.label) for role in option.spec.roles if role.code != "system"),
+            who=join_words(role.label for role in option.spec.roles if role.code != "system"),
+            destructive=option.name in DESTRUCTIVE,
         )
         if option.allowed:
             groups.allowed.append(choice)
@@ -184,3 +242,100 @@ def action_groups(options: list[Any]) -> ActionGroups:
         else:
             groups.blocked.append(choice)
     return groups
+
+
+@dataclass
+class Notice:
+    """Something waiting for this person on the request, said at the top of the page."""
+
+    kind: str
+    title: str
+    text: str = ""
+    link: str = ""
+    link_text: str = ""
+    article: Any = None
+    #: a unit the notice leads to (its form on the request page)
+    action: str = ""
+
+
+def attention(case: Any, capabilities: Any, *, tally: Any = None, own_conflict: Any = None) -> list[Notice]:
+    """What the request expects of this person now, worded for them (read from ``engine.capabilities``).
+
+    A committee member's pending vote, why a recused member does not vote, and what the chair's
+    casting vote is: the rules are the flow's; this only says what its answer means for the reader.
+    """
+    notices = []
+    if capabilities.can("vote_cast"):
+        round_number = getattr(tally, "round", None) or getattr(case, "vote_round", 1)
+        notices.append(
+            Notice(
+                "vote",
+                str(_("Your vote is awaited")),
+                str(
+                    _("Round %(round)s of the coordination committee is open and you have not voted yet.")
+                    % {"round": round_number}
+                ),
+                link="#vote-form",
+                link_text=str(_("Cast your vote")),
+            )
+        )
+    recused = [reason for reason in capabilities.reasons("vote_cast") if reason.code == "recused"]
+    if recused:
+        why = getattr(own_conflict, "reason", "") or ""
+        text = recused[0].text()
+        if why:
+            text = f"{text} {_('Recorded reason:')} {why}"
+        notices.append(Notice("recused", str(_("You do not vote on this request")), text, article=recused[0].article))
+    if capabilities.can("decide"):
+        spec = type(capabilities.flow).unit("decide")
+        notices.append(
+            Notice(
+                "casting",
+                str(_("The votes are tied: your casting vote decides")),
+                str(
+                    _(
+                        "As chair you break the tie. Your decision, approved or rejected, with its reason, "
+                        "is the committee's decision and is written to the request's history."
+                    )
+                ),
+                action="decide",
+                link_text=str(spec.label if spec is not None else _("Cast the deciding vote")),
+            )
+        )
+    return notices
+
+
+#: Units that end or refuse something for someone: styled as destructive (GOV.UK "warning" buttons).
+DESTRUCTIVE = frozenset({"withdraw", "decline", "reject", "cancel_meeting", "lapse"})
+
+#: What happens next after a unit, said in the confirmation instead of "Done".
+NEXT_STEPS: dict[str, Any] = {
+    "submit": _("Your request is submitted. The secretariat reviews it next; you will be notified of its decision."),
+    "request_info": _("The requester is asked for more information. The deadline pauses until they answer."),
+    "provide_info": _("Your answer is sent. The secretariat continues its review."),
+    "accept": _("The request is accepted and goes to the coordination committee; its members are asked to vote."),
+    "decline": _("The request is declined. The requesting organization is notified with the reason."),
+    "withdraw": _("The request is withdrawn. Nothing more happens on it; the secretariat is notified."),
+    "approve": _("The committee's approval is recorded. The secretariat schedules the meeting next."),
+    "reject": _("The committee's rejection is recorded. The requesting organization is notified with the reason."),
+    "decide": _("Your casting vote is recorded as the committee's decision. The parties are notified."),
+    "appeal": _("Your appeal is recorded. The committee considers the request again."),
+    "schedule_meeting": _("The meeting is scheduled. The parties receive an invitation with the date and place."),
+    "reschedule_meeting": _("The meeting is moved. The parties receive the new date."),
+    "cancel_meeting": _("The meeting is cancelled. The parties are notified."),
+    "record_meeting": _("The meeting is recorded as held. Next: document its outcome and minutes."),
+    "document_outcome": _("The outcome is documented. The parties are asked to confirm the minutes."),
+    "confirm_minutes": _("Your confirmation is recorded. The minutes are final once every party has confirmed."),
+    "start_follow_up": _("Follow-up has started. Add the follow-up actions, each with its owner and due date."),
+    "close": _("The request is closed. The secretariat can reopen it if needed."),
+    "reopen": _("The request is reopened."),
+}
+
+
+def confirmation(case: Any, name: str, label: Any) -> str:
+    """The message after a unit ran: what happens next, and where the request now stands."""
+    state = state_label(case)
+    next_step = NEXT_STEPS.get(name)
+    if next_step is None:
+        return str(_("%(action)s: recorded. The request is now: %(state)s.") % {"action": label, "state": state})
+    return str(_("%(next)s The request is now: %(state)s.") % {"next": next_step, "state": state})

@@ -23,7 +23,7 @@ from django import forms
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Organization, Side, Theme
@@ -238,7 +238,7 @@ def outcomes(cases: QuerySet[DialogueRequest]) -> Section:
         "outcomes",
         _("Outcomes by visibility"),
         [_("Visibility"), _("Outcomes"), _("Published")],
-        unit=_("outcomes"),
+        unit=pgettext_lazy("unit", "outcomes"),
     )
     for value, label in Outcome.Visibility.choices:
         row = counts.get(value, {"n": 0, "published": 0})
@@ -322,7 +322,7 @@ def attendance(cases: QuerySet[DialogueRequest]) -> Section:
         "attendance",
         _("Attendance by organization"),
         [_("Organization"), _("Meetings attended"), _("Meetings missed"), _("Side")],
-        unit=_("meetings"),
+        unit=pgettext_lazy("unit", "meetings"),
     )
     section.rows = [
         [

@@ -70,6 +70,7 @@ urlpatterns = [
     # notifications
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/bell/", notifications.bell, name="notifications_bell"),
+    path("notifications/<int:pk>/open/", notifications.notification_open, name="notification_open"),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
     path("notifications/read-all/", notifications.notification_read_all, name="notifications_read_all"),
     path("preferences/", notifications.preferences, name="preferences"),

@@ -8,6 +8,7 @@ from django import forms, template
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -118,7 +119,8 @@ def field_widget(field: Any) -> str:
         existing = ""
     attrs = {"class": " ".join(part for part in [existing, css, "is-invalid" if field.errors else ""] if part)}
     attrs.update(_describedby(field))
-    if field.field.required and not isinstance(widget, forms.CheckboxInput):
+    required = field.field.required or getattr(field.field, "charter_required", False)
+    if required and not isinstance(widget, forms.CheckboxInput):
         attrs["aria-required"] = "true"
     return field.as_widget(attrs=attrs)
 
@@ -190,3 +192,46 @@ def dialogue_series(case: Any) -> dict[str, Any]:
     held = [meeting for meeting in case.meetings.all() if meeting.status == "held"]
     people = [person for meeting in held for person in meeting.participants.all()]
     return {"sessions": sessions.series_of(held), "figures": sessions.figures(people)}
+
+
+@register.inclusion_tag("portal/partials/error_summary.html")
+def error_summary(form: Any) -> dict[str, Any]:
+    """GOV.UK's error summary: every problem of ``form`` at its top, each linked to its field."""
+    errors: list[tuple[str, str]] = []
+    if form is not None and form.is_bound and form.errors:
+        errors = [("", str(error)) for error in form.non_field_errors()]
+        for field in form:
+            if field.is_hidden:
+                errors.extend(("", f"{field.label}: {error}") for error in field.errors)
+                continue
+            target = field.id_for_label or field.auto_id
+            if widget_kind(field) == "choices" and field.auto_id:
+                target = f"{field.auto_id}_0"
+            errors.extend((target, f"{capfirst(field.label)}: {error}") for error in field.errors)
+    name = (form.prefix or getattr(form, "id_prefix", "") or "form") if form is not None else ""
+    return {"errors": errors, "summary_id": f"error-summary-{name}"}
+
+
+@register.inclusion_tag("portal/partials/required_note.html")
+def required_note(form: Any) -> dict[str, Any]:
+    """ "Fields marked * are required", when the form has such a field."""
+    fields = form.fields.values() if form is not None else []
+    marked = any((f.required or getattr(f, "charter_required", False)) and not f.widget.is_hidden for f in fields)
+    return {"marked": marked}
+
+
+def _forms_with_errors(context: Any) -> bool:
+    for value in context.flatten().values():
+        if isinstance(value, forms.BaseForm) and value.is_bound and value.errors:
+            return True
+    from engine.errors import EngineError
+
+    return any(isinstance(context.get(key), EngineError) for key in ("refusal", "error"))
+
+
+@register.simple_tag(takes_context=True)
+def error_prefix(context: Any) -> str:
+    """ "Error: " before the page title when a form on the page was refused (GOV.UK)."""
+    from django.utils.translation import gettext
+
+    return f"{gettext('Error:')} " if _forms_with_errors(context) else ""

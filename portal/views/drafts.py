@@ -209,4 +209,7 @@ def request_autosave(request: HttpRequest, reference: str) -> HttpResponse:
         "errors": [(labels.get(name, ""), messages_) for name, messages_ in errors.items()],
         "readiness": _submit_readiness(case, request.user),
     }
+    if not request.htmx:
+        # Sent without htmx (no JavaScript, or opened directly): back to the draft's page.
+        return redirect("portal:request_edit", reference=case.reference)
     return render(request, "portal/drafts/_autosave.html", context, status=400 if errors else 200)

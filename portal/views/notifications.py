@@ -7,23 +7,56 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..forms import ChannelPreferencesForm, UserSettingsForm
 
+PAGE_SIZE = 50
 
-def _items(user: Any, limit: int = 50) -> list[Any]:
-    """The person's latest notifications, worded in the reader's language (notify's selector)."""
+
+def _items(user: Any, limit: int = PAGE_SIZE, offset: int = 0) -> list[Any]:
+    """The person's notifications, newest first, worded in the reader's language (notify's selector)."""
     from notify.selectors import notification_list
 
-    items = notification_list(user, limit=limit)
+    items = notification_list(user, limit=limit, offset=offset)
     for item in items:
-        item.link = _request_url(item.reference) or item.url or None
+        _link(item)
     return items
+
+
+def _link(item: Any) -> Any:
+    """Where the notification leads (its request page, or the URL it carries), and the way there.
+
+    The way there (``open_url``) marks it read on the way: opening a notification is reading it.
+    """
+    item.link = _request_url(item.reference) or item.url or None
+    item.open_url = reverse("portal:notification_open", kwargs={"pk": item.id}) if item.link else None
+    return item
+
+
+class _Pages:
+    """The person's notifications as a sequence the paginator can count and slice (one query a page)."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = user
+
+    def count(self) -> int:
+        from notify.selectors import notification_count
+
+        return notification_count(self.user)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, window: slice) -> list[Any]:
+        start = window.start or 0
+        return _items(self.user, limit=(window.stop or start + PAGE_SIZE) - start, offset=start)
 
 
 def _request_url(reference: str) -> str | None:
@@ -38,9 +71,11 @@ def _request_url(reference: str) -> str | None:
 @login_required
 @require_GET
 def bell(request: HttpRequest) -> HttpResponse:
-    """The bell's unread count, polled by htmx."""
+    """The bell's unread count, polled by htmx (opened directly, it is the notifications page)."""
     from notify.selectors import unread_count
 
+    if not request.htmx:
+        return redirect("portal:notifications")
     return render(request, "portal/partials/bell.html", {"unread": unread_count(request.user)})
 
 
@@ -49,12 +84,30 @@ def bell(request: HttpRequest) -> HttpResponse:
 def notification_list(request: HttpRequest) -> HttpResponse:
     from notify.selectors import unread_count
 
+    page = Paginator(_Pages(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page_title": _("Notifications"),
-        "items": _items(request.user),
+        "page": page,
+        "items": list(page),
         "unread": unread_count(request.user),
     }
     return render(request, "portal/notifications/list.html", context)
+
+
+@login_required
+@require_GET
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification's link: it is marked read, then the reader lands where it points."""
+    from notify.selectors import notification_get
+    from notify.services import notification_mark_read
+
+    item = notification_get(request.user, pk)
+    if item is None:
+        raise Http404(_("No such notification."))
+    notification_mark_read(user=request.user, notification_id=pk)
+    target = _link(item).link
+    safe = target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return redirect(target if safe else "portal:notifications")
 
 
 @login_required
@@ -65,7 +118,10 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     if not notification_mark_read(user=request.user, notification_id=pk):
         raise Http404(_("No such notification."))
     if request.htmx:
-        item = next((item for item in _items(request.user) if item.id == pk), None)
+        from notify.selectors import notification_get
+
+        item = notification_get(request.user, pk)
+        item = _link(item) if item is not None else None
         response = render(request, "portal/notifications/item.html", {"item": item}) if item else HttpResponse("")
         # The bell listens for this event and refreshes its count.
         response["HX-Trigger"] = "notificationsChanged"

@@ -89,8 +89,10 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
     tally = (
         committee.tally(case) if case.state in ("in_committee", "approved", "rejected") or case.votes.all() else None
     )
+    own_conflict = next((item for item in case.conflicts.all() if item.member_id == request.user.pk), None)
     context = {
         "page_title": f"{case.reference} · {case.title}",
+        "attention": presenters.attention(case, caps, tally=tally, own_conflict=own_conflict),
         "case": case,
         "viewer": who,
         "state_label": presenters.state_label(case),
@@ -269,10 +271,12 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
                 "option": option,
                 "error": error,
                 "form_template": _form_template(name),
+                "destructive": name in presenters.DESTRUCTIVE,
             }
             template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
             return render(request, template, {**context, "page_title": spec.label}, status=_status(error))
-        return _done(request, reference, _("Done: %(action)s.") % {"action": spec.label})
+        case.refresh_from_db(fields=["state"])
+        return _done(request, reference, presenters.confirmation(case, name, spec.label))
     # A session's own button names it (``?session=``): the form opens on that session.
     session = request.GET.get("session", "")
     form = action_forms.build(spec, case, initial={"session": session} if session.isdigit() else None)
@@ -283,6 +287,7 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
         "option": option,
         "page_title": spec.label,
         "form_template": _form_template(name),
+        "destructive": name in presenters.DESTRUCTIVE,
     }
     template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
     return render(request, template, context)
@@ -340,6 +345,9 @@ def outcome_restricted(request: HttpRequest, reference: str) -> HttpResponse:
         return render(request, "portal/requests/_refusal.html", {"error": error}, status=403)
     if outcome is None:
         raise Http404(_("This request has no outcome yet."))
+    if not request.htmx:
+        # Opened directly (a bookmark, a new tab): the whole request page, with the outcome open.
+        return render_page(request, case, outcome=outcome, outcome_restricted=False, opened=True)
     return render(request, "portal/requests/_outcome.html", {"case": case, "outcome": outcome, "opened": True})
 
 

@@ -27,7 +27,13 @@ def search_view(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied(_("Only auditors and the secretariat may search the audit history."))
         text = request.GET.get("q", "")
         page = Paginator(search.history(text), 50).get_page(request.GET.get("page"))
-        context = {"page_title": _("Audit history"), "page": page, "q": text.strip()[:200], "mode": mode}
+        context = {
+            "page_title": _("Audit history"),
+            "page": page,
+            "rows": presenters.audit_rows(page),
+            "q": text.strip()[:200],
+            "mode": mode,
+        }
         context["query_string"] = f"mode=history&q={context['q']}" if context["q"] else "mode=history"
         template = "portal/search/_history_results.html" if request.htmx else "portal/search/history.html"
         return render(request, template, context)

@@ -72,7 +72,7 @@ def test_an_old_or_unknown_version_is_refused_in_arabic_and_changes_nothing(seed
         assert answer.status_code == 400, answer.content
         assert answer.json()["code"] == "invalid"
         message = answer.json()["errors"]["charter_version"][0]
-        assert "الشرعة" in message, message
+        assert "الميثاق" in message, message
     assert client.post(url, {}, format="json").status_code == 400
     assert client.post(url, {"charter_version": "2"}, format="json").status_code == 400
     assert CharterAcceptance.objects.count() == before

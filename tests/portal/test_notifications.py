@@ -30,7 +30,8 @@ def test_the_list_links_each_notification_to_its_request(client, notified):
     page = client.get(url("portal:notifications", "en")).content.decode()
     notification = Notification.objects.filter(recipient=notified).first()
     assert notification.data["reference"] in page
-    assert url("portal:request_detail", "en", reference=notification.data["reference"]) in page
+    # the link opens the request through the notification (which marks it read on the way)
+    assert url("portal:notification_open", "en", pk=notification.pk) in page
 
 
 def test_marking_one_read_with_htmx_swaps_the_item_and_refreshes_the_bell(client, notified):
@@ -95,3 +96,65 @@ def test_bad_preferences_are_refused_with_a_message(client, world):
 def test_notification_pages_need_a_signed_in_user(client):
     for name in ("portal:notifications", "portal:notifications_bell", "portal:preferences"):
         assert client.get(url(name, "en")).status_code == 302
+
+
+def _many(user, how_many: int, *, reference: str = "") -> list[Notification]:
+    """``how_many`` in-app notifications for ``user``, oldest first (numbered in their subject data)."""
+    import datetime as dt
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    kind = ContentType.objects.get_for_model(type(user))
+    start = timezone.now() - dt.timedelta(days=1)
+    notes = [
+        Notification(
+            recipient=user,
+            actor_content_type=kind,
+            actor_object_id=str(user.pk),
+            verb="submit",
+            unread=True,
+            timestamp=start + dt.timedelta(minutes=number),
+            data={"kind": "submit", "reference": reference, "payload": {"title": f"Request number {number}"}},
+        )
+        for number in range(how_many)
+    ]
+    return Notification.objects.bulk_create(notes)
+
+
+def test_the_list_pages_beyond_fifty(client, world):
+    # given: 120 notifications
+    _many(world.secretariat, 120)
+    client.force_login(world.secretariat)
+    # when: the third page is opened
+    first = client.get(url("portal:notifications", "en")).content.decode()
+    third = client.get(url("portal:notifications", "en"), {"page": 3}).content.decode()
+    # then: 50, 50 and the 20 oldest, with the pager saying where the reader is
+    assert first.count("list-group-item d-flex") == 50 and "Page 1 of 3" in first
+    assert third.count("list-group-item d-flex") == 20 and "Page 3 of 3" in third
+    assert "Request number 119" in first and "Request number 0" in third and "Request number 119" not in third
+    # and: a page number out of range shows the last page rather than an error
+    assert client.get(url("portal:notifications", "en"), {"page": 99}).status_code == 200
+
+
+def test_opening_a_notification_marks_it_read_and_lands_on_its_request(client, notified):
+    client.force_login(notified)
+    note = Notification.objects.filter(recipient=notified, unread=True).first()
+    page = client.get(url("portal:notifications", "en")).content.decode()
+    opener = url("portal:notification_open", "en", pk=note.pk)
+    assert f'href="{opener}"' in page
+    # when
+    answer = client.get(opener)
+    # then
+    assert answer.status_code == 302
+    assert answer["Location"] == url("portal:request_detail", "en", reference=note.data["reference"])
+    note.refresh_from_db()
+    assert note.unread is False
+
+
+def test_nobody_opens_someone_elses_notification(client, notified, world):
+    note = Notification.objects.filter(recipient=notified, unread=True).first()
+    client.force_login(world.auditor)
+    assert client.get(url("portal:notification_open", "en", pk=note.pk)).status_code == 404
+    note.refresh_from_db()
+    assert note.unread is True

@@ -460,6 +460,14 @@ class OutcomeForm(forms.Form):
         ),
     )
 
+    #: not required by the form but by the charter's guards (refused with the article): shown as required
+    CHARTER_REQUIRED = ("minutes", "what_changed", "who_changed", "significance", "contribution", "evidence")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.CHARTER_REQUIRED:
+            self.fields[name].charter_required = True  # type: ignore[attr-defined]
+
 
 class ConfirmMinutesForm(forms.Form):
     organization = forms.IntegerField(

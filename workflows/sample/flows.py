@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from viewflow.fsm import State
 
 from engine.flows import EventSpec, Flow, transition
@@ -33,14 +34,21 @@ class NoteForm(forms.Form):
 class TicketFlow(Flow):
     model = Ticket
     state = State(str, default=NEW)
-    state_labels = {NEW: _("New"), OPEN: _("Open"), WAITING: _("Waiting"), RESOLVED: _("Resolved")}
+    state_labels = {
+        NEW: pgettext_lazy("ticket state", "New"),
+        OPEN: pgettext_lazy("ticket state", "Open"),
+        WAITING: _("Waiting"),
+        RESOLVED: _("Resolved"),
+    }
     final_states = frozenset({RESOLVED})
     events = (EventSpec("comment", _("Comment")),)
 
     def can_view(self) -> bool:
         return staff.admits(self, self.user) or owner.admits(self, self.user)
 
-    @transition(state, source=NEW, target=OPEN, label=_("Open"), roles=[staff, owner], guards=[has_title])
+    @transition(
+        state, source=NEW, target=OPEN, label=pgettext_lazy("action", "Open"), roles=[staff, owner], guards=[has_title]
+    )
     def open(self) -> None:
         """Start work on the ticket."""
 
@@ -48,7 +56,9 @@ class TicketFlow(Flow):
     def ask(self, *, note: str) -> None:
         self.case.note = note
 
-    @transition(state, source=WAITING, target=OPEN, label=_("Answer"), roles=[owner], form=NoteForm)
+    @transition(
+        state, source=WAITING, target=OPEN, label=pgettext_lazy("action", "Answer"), roles=[owner], form=NoteForm
+    )
     def answer(self, *, note: str) -> None:
         self.case.note = note
 

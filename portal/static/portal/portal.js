@@ -6,10 +6,44 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     if (!target) return;
-    var focusable = target.querySelector("[data-focus-after-swap]");
+    // An outerHTML swap replaced the target: look in its replacement (same id) instead.
+    if (!target.isConnected && target.id) target = document.getElementById(target.id);
+    if (!target) return;
+    // A refused form: its error summary takes focus (GOV.UK), else the fragment's heading or alert.
+    var focusable = target.querySelector("[data-error-summary]") || target.querySelector("[data-focus-after-swap]");
     if (focusable) {
       if (!focusable.hasAttribute("tabindex")) focusable.setAttribute("tabindex", "-1");
       focusable.focus();
+    }
+  });
+  // A page that opens with a refused form: focus its error summary so it is read first.
+  document.addEventListener("DOMContentLoaded", function () {
+    var summary = document.querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  });
+  // A table wider than its box scrolls: make the scrolling box reachable from the keyboard and
+  // named after its table's caption (axe: scrollable-region-focusable).
+  function scrollableTables(root) {
+    (root || document).querySelectorAll(".table-responsive").forEach(function (box) {
+      if (box.scrollWidth <= box.clientWidth || box.hasAttribute("tabindex")) return;
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      var caption = box.querySelector("caption");
+      if (caption && caption.textContent.trim()) box.setAttribute("aria-label", caption.textContent.trim());
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { scrollableTables(document); });
+  window.addEventListener("resize", function () { scrollableTables(document); });
+  document.addEventListener("htmx:afterSettle", function () { scrollableTables(document); });
+  // A link in the error summary moves focus to its field, not only the scroll position.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    if (!link) return;
+    var field = document.getElementById(link.getAttribute("href").slice(1));
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
     }
   });
   // An htmx response with an error status still carries a useful fragment (a form with its
