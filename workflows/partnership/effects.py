@@ -12,7 +12,6 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext_lazy as _
 
 import engine
 from engine.models import AuditEvent, SlaClock
@@ -87,7 +86,7 @@ def accept_written(flow: Any, event: AuditEvent) -> None:
             request=request,
             member_id=member_id,
             automatic=True,
-            reason=str(_("Member of an organization that is party to the request.")),
+            reason=str(ConflictDeclaration.AUTOMATIC_REASON),
             declared_at=_when(event),
         )
         engine.record(

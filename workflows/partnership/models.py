@@ -268,6 +268,14 @@ class ConflictDeclaration(models.Model):
     def __str__(self) -> str:
         return f"{self.request_id}: {self.member_id}"
 
+    #: the words of an automatic recusal, translated when shown (the row keeps the words of its day)
+    AUTOMATIC_REASON = _("Member of an organization that is party to the request.")
+
+    @property
+    def display_reason(self) -> str:
+        """The reason in the reader's language: an automatic recusal's is the platform's, not stored text."""
+        return str(self.AUTOMATIC_REASON) if self.automatic else self.reason
+
 
 class SeatAbsence(models.Model):
     """A committee member who will not sit on a request: the seat's alternate sits and votes instead."""

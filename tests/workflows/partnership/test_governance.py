@@ -14,7 +14,7 @@ from engine.models import AuditEvent
 from partners.models import CommitteeSeat
 from tests.factories import UserFactory
 from workflows.partnership import services
-from workflows.partnership.models import CommitteeRule, Vote
+from workflows.partnership.models import CommitteeRule, ConflictDeclaration, Vote
 
 from .conftest import draft, walk
 
@@ -257,3 +257,19 @@ def test_a_member_who_voted_cannot_stand_aside(partnership_world):
         services.absence_declare(request=request, actor=w.gov[1], reason="Travelling.")
     assert caught.value.reasons[0].code == "already_voted_cannot_stand_aside"
     assert not AuditEvent.objects.filter(case_id=request.pk, action="absence_declared").exists()
+
+
+def test_an_automatic_recusal_reads_in_the_readers_language(partnership_world, client):
+    """The platform's words for an automatic recusal are translated when shown, not frozen in one language."""
+    from tests.portal.conftest import url
+
+    w = partnership_world
+    request = _deadlocked(w)
+    conflict = ConflictDeclaration.objects.get(request=request, member=w.cso_seats[0], automatic=True)
+    assert conflict.reason == "Member of an organization that is party to the request."  # the row keeps its words
+    client.force_login(w.auditor)
+    arabic = client.get(url("portal:request_detail", "ar", reference=request.reference)).content.decode()
+    assert "عضو في جهة هي طرف في الطلب." in arabic
+    assert "Member of an organization that is party to the request." not in arabic
+    english = client.get(url("portal:request_detail", "en", reference=request.reference)).content.decode()
+    assert "Member of an organization that is party to the request." in english

@@ -327,6 +327,8 @@ class VoteInputSerializer(serializers.Serializer):
 
 class ConflictSerializer(serializers.ModelSerializer):
     member = serializers.CharField(source="member.username")
+    # an automatic recusal's reason in the caller's language (the row keeps the words of its day)
+    reason = serializers.CharField(source="display_reason", read_only=True)
 
     class Meta:
         model = ConflictDeclaration
