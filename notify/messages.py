@@ -73,9 +73,10 @@ MESSAGES: dict[str, Message] = {
         _("The coordination committee rejected “%(title)s”. The requester may appeal once, within the appeal period."),
     ),
     "decide": Message(
-        _("Chair's deciding vote"),
-        _("%(reference)s: the chair decided"),
-        _("The committee chair cast the deciding vote on “%(title)s”. The request is now: %(state)s."),
+        # The chair's, or the deputy chair's when the chair is recused or absent: the actor is named.
+        _("Deciding vote"),
+        _("%(reference)s: the deciding vote was cast"),
+        _("%(actor)s cast the committee's deciding vote on “%(title)s”. The request is now: %(state)s."),
     ),
     "referred_to_platform": Message(
         _("Request referred to the full platform"),

@@ -177,6 +177,22 @@ def test_a_recused_chairs_tie_is_broken_by_the_deputy(partnership_world):
         "deputy_chair",
         "deputy_chair",
     )
+    # the parties are told who cast it: the deputy by name, not "the chair"
+    from engine.models import OutboxMessage
+    from notify.rendering import render
+
+    row = OutboxMessage.objects.get(
+        case_reference=request.reference, event="decide", recipient=w.cso_coordinator, channel="in_app"
+    )
+    told = render(
+        kind=row.payload["kind"],
+        payload=row.payload,
+        case_type=row.case_type,
+        reference=request.reference,
+        language="en",
+    )
+    deputy = w.gov[0].get_full_name() or w.gov[0].get_username()
+    assert told.body.startswith(f"{deputy} cast the committee's deciding vote") and "chair" not in told.subject
 
 
 def test_the_chair_keeps_the_casting_vote_when_not_recused(partnership_world):
