@@ -98,7 +98,7 @@ def test_a_charter_rule_refuses_with_its_reason_and_article(client, world):
     page = response.content.decode()
     assert response.status_code == 409
     assert "only once the meeting has started" in page
-    assert "Charter article 1" in page
+    assert "Charter article 8" in page and 'href="/charter/#article-8"' in page
     assert reload(case).state == "meeting_scheduled"
 
 

@@ -99,7 +99,7 @@ def _why_not_member(flow: RequestFlow, user: Any) -> Reason | None:
         else:
             params["end"] = formats.date_format(seat.term_end)
             message = _("Your committee term ended on %(end)s: a member outside their term has no vote.")
-        return Reason("out_of_term", message, article=charter.SCOPE, params=params)
+        return Reason("out_of_term", message, params=params)
     if user.pk in _sitting(flow).absent:
         return Reason(
             "absent",
@@ -238,7 +238,7 @@ def required_fields_present(flow: RequestFlow) -> Reason | None:
             params={"fields": lazy_join(missing)},
         )
     if case.period_start and case.period_end and case.period_end < case.period_start:
-        return Reason("period_invalid", _("The proposed period ends before it starts."), article=charter.SCOPE)
+        return Reason("period_invalid", _("The proposed period ends before it starts."))
     return None
 
 
@@ -416,7 +416,7 @@ def business_day_or_override(flow: RequestFlow) -> Reason | None:
         message = _(
             "%(date)s is not a business day (weekend). To schedule on it anyway, confirm the override and give a reason."
         )
-    return Reason("non_business_day", message, article=charter.SCOPE, params=params)
+    return Reason("non_business_day", message, params=params)
 
 
 def _day_override(fields: dict[str, Any]) -> dict[str, Any]:
@@ -463,26 +463,25 @@ def meeting_started(flow: RequestFlow) -> Reason | None:
         return Reason(
             "meeting_not_started",
             _("Attendance can be recorded only once the meeting has started."),
-            article=charter.SCOPE,
+            article=charter.OUTCOMES_AND_FOLLOW_UP,
         )
     return None
 
 
 def session_exists(flow: RequestFlow) -> Reason | None:
     if session_of(flow) is None:
-        return Reason("no_session", _("No session of this request is scheduled."), article=charter.SCOPE)
+        return Reason("no_session", _("No session of this request is scheduled."))
     return None
 
 
 def registration_open(flow: RequestFlow) -> Reason | None:
     meeting = session_of(flow)
     if meeting is None:
-        return Reason("no_session", _("No session of this request is scheduled."), article=charter.SCOPE)
-    if meeting.starts_at <= timezone.now():
+        return Reason("no_session", _("No session of this request is scheduled."))
+    if meeting.starts_at <= flow.clock():
         return Reason(
             "registration_closed",
             _("Registration for session %(number)s closed when it started."),
-            article=charter.SCOPE,
             params={"number": meeting.number},
         )
     return None
@@ -497,7 +496,6 @@ def session_has_place(flow: RequestFlow) -> Reason | None:
         return Reason(
             "session_full",
             _("Session %(number)s is full: all %(capacity)s places are taken."),
-            article=charter.SCOPE,
             params={"number": meeting.number, "capacity": meeting.capacity},
         )
     return None
@@ -505,7 +503,7 @@ def session_has_place(flow: RequestFlow) -> Reason | None:
 
 def held_session_exists(flow: RequestFlow) -> Reason | None:
     if session_of(flow, (Meeting.Status.HELD,)) is None:
-        return Reason("no_held_session", _("No session of this request has been held yet."), article=charter.SCOPE)
+        return Reason("no_held_session", _("No session of this request has been held yet."))
     return None
 
 
@@ -531,7 +529,7 @@ def no_session_held(flow: RequestFlow) -> Reason | None:
         return Reason(
             "session_held",
             _("A session of this dialogue was already held: the request can no longer be withdrawn."),
-            article=charter.SCOPE,
+            article=charter.OUTCOMES_AND_FOLLOW_UP,
         )
     return None
 

@@ -348,7 +348,7 @@ def test_record_meeting_only_once_it_has_started(partnership_world):
     request = walk(w, draft(w), "meeting_scheduled")
     record = lambda ids: services.meeting_record(request=request, actor=w.secretariat, attended_organizations=ids)  # noqa: E731
     error = refused(GuardFailed, lambda: record([w.cso.pk]), request)
-    assert codes(error) == [("meeting_not_started", "1")]
+    assert codes(error) == [("meeting_not_started", "8")]
     Meeting.objects.filter(request=request).update(starts_at=timezone.now() - dt.timedelta(minutes=1))
     assert list(refused(InvalidInput, lambda: record([424242]), request).errors) == ["attended_organizations"]
     assert list(refused(InvalidInput, lambda: record([]), request).errors) == ["attended_organizations"]
