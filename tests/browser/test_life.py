@@ -119,8 +119,8 @@ def test_the_whole_life_of_a_request(actors, world, language, site):
     )
     expect_state(page, "meeting_scheduled", language)
     with page.expect_download() as download:
-        page.click("a[href$='meeting.ics']")
-    assert download.value.suggested_filename == f"{case.reference}.ics"
+        page.click("a[href$='session.ics']")  # each session of the series has its own calendar file
+    assert download.value.suggested_filename == f"{case.reference}-1.ics"
 
     # --- the day comes; the meeting is held and its outcome documented ---
     now = timezone.now()
