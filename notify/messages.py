@@ -238,5 +238,18 @@ DETAIL_LABELS: dict[str, Any] = {
 }
 
 
+def register_messages(messages: dict[str, Message]) -> None:
+    """A workflow declares the words of its own kinds of notification (from its app's ``ready``).
+
+    A kind names one message: registering the same kind again with other words is a mistake (two
+    workflows would speak with each other's words), so it raises instead of silently winning or losing.
+    """
+    for kind, message in messages.items():
+        known = MESSAGES.get(kind)
+        if known is not None and known != message:
+            raise ValueError(f"notification kind {kind!r} already has other words; give the new one a kind of its own")
+        MESSAGES[kind] = message
+
+
 def message_for(kind: str) -> Message:
     return MESSAGES.get(kind, GENERIC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from notify.messages import MESSAGES, Message
+from notify.messages import Message, register_messages
 from notify.routing import OWNER, RECIPIENTS, Rule, register_routes
 
 from .models import Application, MemberFile
@@ -111,5 +111,4 @@ MEMBER_ROUTES: dict[str, tuple[Rule, ...]] = {
 def register() -> None:
     register_routes(Application.case_type(), ROUTES)
     register_routes(MemberFile.case_type(), MEMBER_ROUTES)
-    for kind, message in MEMBER_MESSAGES.items():
-        MESSAGES.setdefault(kind, message)
+    register_messages(MEMBER_MESSAGES)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from notify.messages import MESSAGES, Message
+from notify.messages import Message, register_messages
 from notify.routing import IN_APP, OWNER, Rule, register_routes
 
 from .models import HarvestedOutcome, Recommendation
@@ -66,5 +66,4 @@ OUTCOME_MESSAGES = {
 def register() -> None:
     register_routes(HarvestedOutcome.case_type(), OUTCOME_ROUTES)
     register_routes(Recommendation.case_type(), RECOMMENDATION_ROUTES)
-    for kind, message in OUTCOME_MESSAGES.items():
-        MESSAGES.setdefault(kind, message)
+    register_messages(OUTCOME_MESSAGES)
