@@ -97,14 +97,19 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
-    """Follow a notification's link: it is marked read, then the reader lands where it points."""
+    """Follow a notification's link: it is marked read, then the reader lands where it points.
+
+    A GET that changes something: only a click from this site's own pages marks it read (browsers say
+    where a navigation came from in ``Sec-Fetch-Site``); a link on another site only redirects.
+    """
     from notify.selectors import notification_get
     from notify.services import notification_mark_read
 
     item = notification_get(request.user, pk)
     if item is None:
         raise Http404(_("No such notification."))
-    notification_mark_read(user=request.user, notification_id=pk)
+    if request.headers.get("Sec-Fetch-Site", "same-origin") in ("same-origin", "none"):
+        notification_mark_read(user=request.user, notification_id=pk)
     target = _link(item).link
     safe = target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
     return redirect(target if safe else "portal:notifications")

@@ -152,6 +152,21 @@ def test_opening_a_notification_marks_it_read_and_lands_on_its_request(client, n
     assert note.unread is False
 
 
+def test_a_link_on_another_site_does_not_mark_a_notification_read(client, notified):
+    client.force_login(notified)
+    note = Notification.objects.filter(recipient=notified, unread=True).first()
+    opener = url("portal:notification_open", "en", pk=note.pk)
+    # a browser following a link planted on another site says so
+    answer = client.get(opener, headers={"Sec-Fetch-Site": "cross-site"})
+    assert answer.status_code == 302  # the reader still lands on the request
+    note.refresh_from_db()
+    assert note.unread is True
+    # the same click from the platform's own page marks it read
+    client.get(opener, headers={"Sec-Fetch-Site": "same-origin"})
+    note.refresh_from_db()
+    assert note.unread is False
+
+
 def test_nobody_opens_someone_elses_notification(client, notified, world):
     note = Notification.objects.filter(recipient=notified, unread=True).first()
     client.force_login(world.auditor)
