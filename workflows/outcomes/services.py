@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.db import transaction
@@ -11,7 +10,7 @@ from django.utils import timezone
 import engine
 from engine.audit import RequestContext
 from engine.errors import InvalidInput
-from workflows.partnership.services.attachments import attachment_validate
+from engine.uploads import UploadRefused, checked_upload
 
 from .forms import HarvestForm
 from .models import Evidence, HarvestedOutcome
@@ -114,15 +113,6 @@ def outcome_update(
     return outcome
 
 
-def _sha256(file: Any) -> str:
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in iter(lambda: file.read(65536), b""):
-        digest.update(chunk)
-    file.seek(0)
-    return digest.hexdigest()
-
-
 def evidence_add(
     outcome: HarvestedOutcome,
     *,
@@ -133,8 +123,10 @@ def evidence_add(
 ) -> Evidence:
     """Store a checked document (type, size, content, zip bombs: the platform's upload checks) as evidence."""
     engine.authorize(outcome, actor, "evidence_added")
-    name, content_type, size = attachment_validate(file)
-    checksum = _sha256(file)
+    try:
+        name, content_type, size, checksum = checked_upload(file)
+    except UploadRefused as refused:
+        raise InvalidInput({"file": [str(refused)]}) from None
     with transaction.atomic():
         engine.lock(outcome)
         evidence = Evidence(
