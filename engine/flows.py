@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -315,16 +315,32 @@ class Flow:
         return {user.pk for user in users if cls(case, user).can_view()}
 
     @classmethod
-    def reader_ids(cls, case: Any, user_ids: Iterable[int], event: str) -> set[int]:
-        """Which of ``user_ids`` may read event ``event`` of ``case``: the notification audiences obey this."""
-        ids = cls.viewer_ids(case, user_ids)
+    def reader_ids(
+        cls, case: Any, user_ids: Iterable[int], event: str, users: Mapping[int, Any] | None = None
+    ) -> set[int]:
+        """Which of ``user_ids`` may read event ``event`` of ``case``: the notification audiences obey this.
+
+        ``users`` (id → user, loaded by the caller) spares the queries of the per-person rules:
+        ``can_view`` and ``visible_to`` are asked of those objects (a flow with a set-based
+        ``viewer_ids`` of its own still answers with it).
+        """
+        user_ids = list(user_ids)
+        own_rule = getattr(cls.viewer_ids, "__func__", None) is not getattr(Flow.viewer_ids, "__func__", None)
+        if users is not None and not own_rule:
+            loaded = [users[pk] for pk in user_ids if pk in users]
+            ids = {user.pk for user in loaded if user.is_active and cls(case, user).can_view()}
+        else:
+            ids = cls.viewer_ids(case, user_ids)
         spec = cls.event_specs().get(event)
         if spec is None or spec.visible_to is None or not ids:
             return ids
-        from django.contrib.auth import get_user_model
+        if users is not None and all(pk in users for pk in ids):
+            readers: Iterable[Any] = [users[pk] for pk in ids]
+        else:
+            from django.contrib.auth import get_user_model
 
-        users = get_user_model().objects.filter(pk__in=ids)
-        return {user.pk for user in users if spec.readable_by(cls(case, user), user)}
+            readers = get_user_model().objects.filter(pk__in=ids)
+        return {user.pk for user in readers if spec.readable_by(cls(case, user), user)}
 
     def can_view(self) -> bool:
         """May ``self.user`` see the case at all? Flows override this; the default is nobody."""

@@ -2,23 +2,30 @@
 
 A worker takes a row with ``SELECT ... FOR UPDATE SKIP LOCKED`` (still pending, due), sends it and
 marks it sent in that same transaction: a second worker (a duplicate broker message, the sweep)
-skips the locked row, and finds it sent once the first commits. One commit per delivery. In-app
-rows are written and marked in that transaction: exactly once. An email is marked in the commit
-right after the server accepted it: a crash in between can repeat that one email, never lose it.
-A failure is recorded on the row (attempts, last error, next try) and retried with back-off.
+skips the locked row, and finds it sent once the first commits. In-app rows are written and
+marked in that transaction: exactly once. An email is marked in the commit right after the
+server accepted it: a crash in between can repeat it (at-least-once), never lose it; the repeat
+carries the same Message-ID (``message_id_for``), so a receiver can discard it. Batches
+(``deliver_batch``) claim rows ``CHUNK_SIZE`` at a time and send over ``CONNECTIONS`` open
+connections. A failure is recorded on the row (attempts, last error, next try) and retried with
+back-off.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import random
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -26,7 +33,7 @@ from django.utils import timezone
 from engine import registry
 from engine.models import OutboxMessage
 
-from .rendering import Rendered, build_email, render
+from .rendering import Rendered, compose_email, email_content, render
 from .routing import EMAIL, IN_APP
 
 logger = logging.getLogger(__name__)
@@ -45,6 +52,10 @@ DEFAULTS: dict[str, Any] = {
     # server's acceptance and that commit can repeat at most one chunk's emails, never lose one.
     "BATCH_SIZE": 100,
     "CHUNK_SIZE": 20,
+    # Connections to the mail server one batch keeps open side by side: each email costs several
+    # round trips (MAIL, RCPT, DATA, the message), so a worker waiting on one connection at a time
+    # is bound by the server's latency, not by its own work. 1: one connection, emails in turn.
+    "CONNECTIONS": 4,
 }
 
 
@@ -190,19 +201,56 @@ def attachments_for(message: OutboxMessage) -> list[tuple[str, bytes, str]]:
     return [(f"{message.case_reference or 'meeting'}.ics", content, "text/calendar")]
 
 
-def deliver_email(message: OutboxMessage, connection: Any = None) -> None:
-    """Send the row's email; over ``connection`` (an open email backend) when given."""
+def message_id_for(message: OutboxMessage) -> str:
+    """The row's own Message-ID, the same on every attempt: a receiver can discard a repeat.
+
+    From the row's id and dedupe key, at the domain of ``DEFAULT_FROM_EMAIL`` (the same on every
+    worker host, unlike the host name Django puts in a Message-ID of its own).
+    """
+    domain = str(settings.DEFAULT_FROM_EMAIL).rpartition("@")[2].strip(" >") or "localhost"
+    digest = hashlib.sha256(message.dedupe_key.encode()).hexdigest()[:16]
+    return f"<notify.{message.pk}.{digest}@{domain}>"
+
+
+def _content_key(message: OutboxMessage, language: str) -> str:
+    return json.dumps(
+        [language, message.event, message.case_type, message.case_reference, message.payload or {}],
+        sort_keys=True,
+        default=str,
+    )
+
+
+def prepare_email(message: OutboxMessage, shared: dict[str, Any] | None = None) -> EmailMultiAlternatives:
+    """The row's email, not sent. ``shared`` (a dict kept for a batch) renders the words once.
+
+    The event template is the same for every recipient of one event in one language (it names no
+    recipient): rows with the same event, payload and language share one rendering.
+    """
     user = message.recipient
     language = recipient_language(user)
-    rendered = render_message(message, language)
-    email = build_email(
+    key = _content_key(message, language) if shared is not None else ""
+    content = shared.get(key) if shared is not None else None
+    if content is None:
+        rendered = render_message(message, language)
+        text, html = email_content(language=language, template="event", context={"item": rendered})
+        content = (rendered.subject, text, html)
+        if shared is not None:
+            shared[key] = content
+    subject, text, html = content
+    return compose_email(
         to=user.email,
         language=language,
-        template="event",
-        subject=rendered.subject,
-        context={"item": rendered, "user": user},
+        subject=subject,
+        text=text,
+        html=html,
         attachments=attachments_for(message),
+        message_id=message_id_for(message),
     )
+
+
+def deliver_email(message: OutboxMessage, connection: Any = None) -> None:
+    """Send the row's email; over ``connection`` (an open email backend) when given."""
+    email = prepare_email(message)
     if connection is not None:
         email.connection = connection
     email.send(fail_silently=False)
@@ -273,19 +321,66 @@ def _claim(ids: list[int], now: datetime) -> list[OutboxMessage]:
     )
 
 
+class Mailers:
+    """Up to ``CONNECTIONS`` connections to the mail server for one batch, opened when first used.
+
+    ``send`` spreads a chunk's emails over them, each connection sending its share in turn on a
+    thread of its own (the waiting is on the network; rendering happened before). A failed email
+    closes its connection, which the next email on it opens again.
+    """
+
+    def __init__(self, size: int | None = None) -> None:
+        self.size = max(1, int(conf("CONNECTIONS") if size is None else size))
+        self.backends = [get_connection(fail_silently=False) for _ in range(self.size)]
+        self.pool = ThreadPoolExecutor(self.size, thread_name_prefix="notify-smtp") if self.size > 1 else None
+
+    def send(self, emails: list[tuple[int, EmailMultiAlternatives]]) -> dict[int, str]:
+        """Send every (row id, email); returns the error of each row that failed (absent: sent)."""
+        lanes = [(backend, emails[i :: self.size]) for i, backend in enumerate(self.backends)]
+        lanes = [lane for lane in lanes if lane[1]]
+        if self.pool is None or len(lanes) < 2:
+            results = [_send_lane(*lane) for lane in lanes]
+        else:
+            results = list(self.pool.map(lambda lane: _send_lane(*lane), lanes))
+        return {pk: error for errors in results for pk, error in errors.items()}
+
+    def close(self) -> None:
+        for backend in self.backends:
+            _close_quietly(backend)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+
+def _send_lane(backend: Any, emails: list[tuple[int, EmailMultiAlternatives]]) -> dict[int, str]:
+    errors: dict[int, str] = {}
+    for pk, email in emails:
+        try:
+            # Opens the connection once (again after a failure closed it); a no-op while open.
+            backend.open()
+            email.connection = backend
+            backend.send_messages([email])
+        except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded on the row
+            errors[pk] = f"{type(exc).__name__}: {exc}"[:2000]
+            # The connection may be dead: the next email opens a fresh one.
+            _close_quietly(backend)
+    return errors
+
+
 def deliver_batch(ids: list[int], *, retry_now: bool = False) -> BatchOutcome:
-    """Deliver many rows, every email over ONE connection to the mail server.
+    """Deliver many rows: emails over a few connections kept open for the whole batch (``Mailers``).
 
     Rows are claimed ``CHUNK_SIZE`` at a time with ``SELECT … FOR UPDATE SKIP LOCKED`` and marked
     in that chunk's transaction (sent rows in one UPDATE): two workers given the same ids never
-    both send a row, and a row sent and committed is never taken again. A failure is recorded on
-    its row alone (``settle_attempt``), the connection is reopened, and the batch goes on.
+    both send a row, and a row sent and committed is never taken again. The guarantee is
+    at-least-once with a stable Message-ID (``message_id_for``): only a crash after the server
+    accepted an email and before its chunk committed sends it again (the sweep finds the row
+    pending), with the same Message-ID. Each (event, language) is rendered once per batch. A
+    failure is recorded on its row alone (``settle_attempt``) and the batch goes on.
     """
-    from django.core.mail import get_connection
-
     outcome = BatchOutcome()
     ids = list(dict.fromkeys(ids))
-    mailer = get_connection(fail_silently=False)
+    mailers = Mailers()
+    shared: dict[str, Any] = {}
     chunk_size = max(1, int(conf("CHUNK_SIZE")))
     try:
         for start in range(0, len(ids), chunk_size):
@@ -294,35 +389,33 @@ def deliver_batch(ids: list[int], *, retry_now: bool = False) -> BatchOutcome:
             with transaction.atomic():
                 rows = _claim(chunk, now)
                 outcome.noop += len(chunk) - len(rows)
-                sent: list[int] = []
+                errors: dict[int, str] = {}
                 skipped: dict[str, list[int]] = {}
+                emails: list[tuple[int, EmailMultiAlternatives]] = []
                 for message in rows:
                     why_not = _why_not_deliverable(message)
                     if why_not:
                         skipped.setdefault(why_not, []).append(message.pk)
                         continue
                     _remember_language(message.recipient)
-                    error = None
                     try:
                         if message.channel == IN_APP:
                             with transaction.atomic():
                                 deliver_in_app(message)
                         else:
-                            # Opens the connection once (again after a failure closed it); a no-op while open.
-                            mailer.open()
-                            deliver_email(message, mailer)
+                            emails.append((message.pk, prepare_email(message, shared)))
                     except Exception as exc:  # noqa: BLE001 - any failure of a channel is recorded on the row
-                        error = f"{type(exc).__name__}: {exc}"[:2000]
-                        if message.channel == EMAIL:
-                            # The connection may be dead: the next email opens a fresh one.
-                            _close_quietly(mailer)
-                    if error is None:
-                        sent.append(message.pk)
+                        errors[message.pk] = f"{type(exc).__name__}: {exc}"[:2000]
+                errors.update(mailers.send(emails))
+                not_sent = errors.keys() | {pk for pks in skipped.values() for pk in pks}
+                sent = [message.pk for message in rows if message.pk not in not_sent]
+                for message in rows:
+                    if message.pk not in errors:
                         continue
                     result = settle_attempt(
                         OutboxMessage.objects.filter(pk=message.pk),
                         attempts=message.attempts + 1,
-                        error=error,
+                        error=errors[message.pk],
                         now=now,
                         retry_now=retry_now,
                         what=f"Outbox message {message.pk}",
@@ -346,7 +439,7 @@ def deliver_batch(ids: list[int], *, retry_now: bool = False) -> BatchOutcome:
                     )
                     outcome.sent += len(sent)
     finally:
-        _close_quietly(mailer)
+        mailers.close()
     return outcome
 
 

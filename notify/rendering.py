@@ -139,6 +139,12 @@ def build_email(
     attachments: list[tuple[str, bytes, str]] | None = None,
 ) -> EmailMultiAlternatives:
     """A plain-text email with an HTML alternative, rendered in ``language``."""
+    text, html = email_content(language=language, template=template, context=context)
+    return compose_email(to=to, language=language, subject=subject, text=text, html=html, attachments=attachments)
+
+
+def email_content(*, language: str, template: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The plain text and the HTML of ``template`` in ``language``: what many recipients can share."""
     with translation.override(language):
         context = {
             **context,
@@ -148,9 +154,25 @@ def build_email(
         }
         text = render_to_string(f"notify/email/{template}.txt", context)
         html = render_to_string(f"notify/email/{template}.html", context)
+    return text, html
+
+
+def compose_email(
+    *,
+    to: str,
+    language: str,
+    subject: str,
+    text: str,
+    html: str,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    message_id: str = "",
+) -> EmailMultiAlternatives:
+    """One recipient's email from rendered content; ``message_id`` (when given) stays the same on a resend."""
     email = EmailMultiAlternatives(subject=subject, body=text, to=[to])
     email.attach_alternative(html, "text/html")
     for name, content, mimetype in attachments or []:
         email.attach(name, content, mimetype)
     email.extra_headers["Content-Language"] = language
+    if message_id:
+        email.extra_headers["Message-ID"] = message_id
     return email

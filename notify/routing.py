@@ -24,7 +24,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
-from django.db.models import FilteredRelation, Q, QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 
 from engine import registry
 from engine.audit import jsonable
@@ -122,6 +122,7 @@ class _Delivery:
     rule: Rule
     kind: str
     user_ids: list[int]
+    flow: Any = None
 
 
 def _user_id(user: Any) -> int | None:
@@ -211,14 +212,41 @@ def _plan_event(event: OutboxEvent, rules: tuple[Rule, ...], cases: dict[tuple[s
             if name not in resolved:
                 resolved[name] = [uid for uid in map(_user_id, _audience(flow, name, event)) if uid is not None]
             user_ids.extend(uid for uid in resolved[name] if uid != actor_id and uid not in user_ids)
-        plans.append(_Delivery(event=event, case=case, rule=rule, kind=rule.kind or event.event, user_ids=user_ids))
-    everyone = {uid for plan in plans for uid in plan.user_ids}
-    if flow is not None and everyone:
-        # Nobody hears of an event they could not read on the case's page: the flow's visibility decides.
-        readers = type(flow).reader_ids(case, everyone, event.event)
-        for plan in plans:
-            plan.user_ids = [uid for uid in plan.user_ids if uid in readers]
+        plans.append(
+            _Delivery(event=event, case=case, rule=rule, kind=rule.kind or event.event, user_ids=user_ids, flow=flow)
+        )
     return plans
+
+
+def _readable(plans: list[_Delivery], users: dict[int, Any], failures: dict[int, str]) -> list[_Delivery]:
+    """The plans without anyone who may not read their event: the flow's visibility decides.
+
+    Nobody hears of an event they could not read on the case's page. The recipients are already
+    loaded (``users``, active ones), so a flow that decides person by person asks no query here.
+    """
+    by_event: dict[int, list[_Delivery]] = defaultdict(list)
+    for plan in plans:
+        by_event[id(plan.event)].append(plan)
+    kept: list[_Delivery] = []
+    for event_plans in by_event.values():
+        first = event_plans[0]
+        everyone = {uid for plan in event_plans for uid in plan.user_ids if uid in users}
+        if first.flow is None or not everyone:
+            kept.extend(event_plans)
+            continue
+        try:
+            readers = type(first.flow).reader_ids(first.case, everyone, first.event.event, users=users)
+        except DatabaseError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a notification bug must not block the business action
+            event = first.event
+            logger.exception("Could not work out who may read %s on %s", event.event, event.case_reference)
+            failures[id(event)] = f"routing failed: {type(exc).__name__}: {exc}"[:2000]
+            continue
+        for plan in event_plans:
+            plan.user_ids = [uid for uid in plan.user_ids if uid in readers]
+            kept.append(plan)
+    return kept
 
 
 @dataclass(frozen=True)
@@ -229,33 +257,33 @@ class _Choice:
     email: bool
 
 
-def _recipients(user_ids: set[int], kinds: set[str]) -> tuple[dict[int, dict[str, Any]], dict[tuple[int, str], Any]]:
+def _recipients(user_ids: set[int], kinds: set[str]) -> tuple[dict[int, Any], dict[tuple[int, str], Any]]:
     """Everything the router needs about the recipients, in one query whatever their number.
 
-    The people (active ones only), their digest settings and their channel choices for these kinds
-    of notification come in one statement: a row per person, or per person and choice made.
+    The people (active ones only, whole rows: the flow's visibility rules are asked of them), their
+    digest settings and their channel choices for these kinds of notification come in one
+    statement: a row per person, or per person and choice made.
     """
     chosen = FilteredRelation("notify_preferences", condition=Q(notify_preferences__kind__in=kinds))
     rows = (
         get_user_model()
         .objects.filter(pk__in=user_ids, is_active=True)
         .annotate(chosen=chosen)
-        .values(
-            "pk",
-            "email",
-            "notify_settings__digest",
-            "notify_settings__digest_hour",
-            "chosen__kind",
-            "chosen__in_app",
-            "chosen__email",
-        )  # fmt: skip
+        .annotate(
+            notify_digest=F("notify_settings__digest"),
+            notify_digest_hour=F("notify_settings__digest_hour"),
+            notify_chosen_kind=F("chosen__kind"),
+            notify_chosen_in_app=F("chosen__in_app"),
+            notify_chosen_email=F("chosen__email"),
+        )
     )
-    users: dict[int, dict[str, Any]] = {}
+    users: dict[int, Any] = {}
     preferences: dict[tuple[int, str], _Choice] = {}
-    for row in rows:
-        users[row["pk"]] = row
-        if row["chosen__kind"] is not None:
-            preferences[(row["pk"], row["chosen__kind"])] = _Choice(row["chosen__in_app"], row["chosen__email"])
+    for user in rows:
+        users.setdefault(user.pk, user)
+        if user.notify_chosen_kind is not None:
+            choice = _Choice(user.notify_chosen_in_app, user.notify_chosen_email)
+            preferences[(user.pk, user.notify_chosen_kind)] = choice
     return users, preferences
 
 
@@ -302,13 +330,20 @@ def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
     """The engine's outbox router: one row per event, plus one per recipient and channel.
 
     Runs inside the event's transaction, so it only reads and builds rows: a handful of queries
-    per batch (the flow's audience look-ups, the recipients, their preferences), never per person.
+    per batch (the flow's audience look-ups; the recipients with their settings and preferences in
+    one; a set-based visibility rule's own), never per person, and one INSERT for all the rows.
     """
     from .digest import next_digest_time
 
     events = list(events)
     failures: dict[int, str] = {}
     plans = _plan(events, failures)
+    user_ids = {uid for plan in plans for uid in plan.user_ids}
+    users: dict[int, Any] = {}
+    preferences: dict[tuple[int, str], Any] = {}
+    if user_ids:
+        users, preferences = _recipients(user_ids, {plan.kind for plan in plans})
+        plans = _readable(plans, users, failures)
     # A routing failure shows on the event's own row (failed, with the error) for the secretariat.
     rows = [
         OutboxMessage(
@@ -325,10 +360,8 @@ def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
         )
         for e in events
     ]
-    user_ids = {uid for plan in plans for uid in plan.user_ids}
-    if not user_ids:
+    if not users:
         return rows
-    users, preferences = _recipients(user_ids, {plan.kind for plan in plans})
     base_payloads: dict[int, dict[str, Any]] = {}
     taken: set[tuple[int, int, str]] = set()
     for plan in plans:
@@ -341,13 +374,13 @@ def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
             if user is None:
                 continue
             for channel in _channels(plan.rule, preferences.get((uid, plan.kind))):
-                if (key, uid, channel) in taken or (channel == EMAIL and not user["email"]):
+                if (key, uid, channel) in taken or (channel == EMAIL and not user.email):
                     continue
                 taken.add((key, uid, channel))
                 stored_channel, deliver_after = channel, None
-                if channel == EMAIL and user["notify_settings__digest"] == "daily":
+                if channel == EMAIL and user.notify_digest == "daily":
                     stored_channel = DIGEST
-                    deliver_after = next_digest_time(user["notify_settings__digest_hour"])
+                    deliver_after = next_digest_time(user.notify_digest_hour)
                 rows.append(
                     OutboxMessage(
                         event=event.event,

@@ -75,7 +75,7 @@ def _recipients() -> list[str]:
 
 def test_one_batch_sends_every_email_over_one_connection(crowd_rows, settings):
     settings.EMAIL_BACKEND = "tests.notify.test_batch_delivery.CountingBackend"
-    settings.NOTIFY = {"CHUNK_SIZE": 7}
+    settings.NOTIFY = {"CHUNK_SIZE": 7, "CONNECTIONS": 1}
     ids = list(crowd_rows.values_list("pk", flat=True))
     # when one batch takes all forty rows
     outcome = delivery.deliver_batch(ids)
