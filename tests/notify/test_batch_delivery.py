@@ -120,6 +120,55 @@ def test_the_batch_task_retries_the_failed_row_on_its_own(crowd_rows, settings):
     assert len(mail.outbox) == 19
 
 
+def test_a_batch_spreads_its_emails_over_the_configured_connections(crowd_rows, settings):
+    settings.EMAIL_BACKEND = "tests.notify.test_batch_delivery.CountingBackend"
+    settings.NOTIFY = {"CONNECTIONS": 3}
+    # when one batch takes all forty rows
+    outcome = delivery.deliver_batch(list(crowd_rows.values_list("pk", flat=True)))
+    # then the twenty emails went out side by side over three connections, each exactly once
+    assert (outcome.sent, outcome.noop, outcome.retry) == (40, 0, [])
+    assert len(OPENED) == 3
+    assert _recipients() == sorted(f"member-{i}@example.org" for i in range(20))
+    assert set(crowd_rows.values_list("status", "attempts")) == {(OutboxMessage.Status.SENT, 1)}
+
+
+def test_a_resent_email_carries_the_same_message_id(crowd_rows):
+    first, second = crowd_rows.filter(channel=routing.EMAIL).order_by("pk")[:2]
+    delivery.deliver_batch([first.pk])
+    # when a crash between the server's acceptance and the commit left the row pending, and it goes again
+    OutboxMessage.objects.filter(pk=first.pk).update(status=OutboxMessage.Status.PENDING, sent_at=None)
+    delivery.deliver_batch([first.pk, second.pk])
+    # then the repeat has the first email's Message-ID (a receiver can discard it); another row has its own
+    ids = [message.message()["Message-ID"] for message in mail.outbox]
+    assert ids[0] == ids[1] == delivery.message_id_for(first) != ids[2] == delivery.message_id_for(second)
+    assert ids[0].startswith(f"<notify.{first.pk}.") and ids[0].endswith("@localhost>")
+
+
+def test_each_event_and_language_is_rendered_once_per_batch_with_the_per_row_words(crowd_rows, speaks, monkeypatch):
+    # given half the recipients read Arabic
+    emails = list(crowd_rows.filter(channel=routing.EMAIL).select_related("recipient").order_by("pk"))
+    for row in emails[::2]:
+        speaks(row.recipient, "ar")
+    rendered: list[str | None] = []
+    render = delivery.render_message
+    monkeypatch.setattr(
+        delivery, "render_message", lambda row, language=None: rendered.append(language) or render(row, language)
+    )
+    # when one batch sends the twenty emails
+    assert delivery.deliver_batch([row.pk for row in emails]).sent == 20
+    # then the words were rendered once per language
+    assert sorted(rendered) == ["ar", "en"]
+    # and each email is the one the per-row path builds for its row
+    monkeypatch.setattr(delivery, "render_message", render)
+    sent = {message.to[0]: message for message in mail.outbox}
+    for row in OutboxMessage.objects.filter(pk__in=[r.pk for r in emails]).select_related("recipient"):
+        alone = delivery.prepare_email(row)
+        batched = sent[row.recipient.email]
+        assert (batched.subject, batched.body, batched.alternatives) == (alone.subject, alone.body, alone.alternatives)
+        assert batched.extra_headers == alone.extra_headers
+    assert {message.extra_headers["Content-Language"] for message in mail.outbox} == {"ar", "en"}
+
+
 def test_an_inactive_recipient_is_skipped(crowd_rows, settings):
     crowd_rows.first().recipient.__class__.objects.filter(username="member-5").update(is_active=False)
     outcome = delivery.deliver_batch(list(crowd_rows.values_list("pk", flat=True)))

@@ -164,10 +164,30 @@ def test_router_cost_does_not_grow_with_recipients(
         actor=people["staff"],
         audit_seq=9,
     )
-    # when / then: who may read it, the recipients and their preferences cost three queries, whatever their number
-    with django_assert_max_num_queries(3):
+    # when / then: the recipients with their settings and preferences cost ONE query, whatever their
+    # number; the flow's per-person visibility is asked of those rows, with no query of its own
+    with django_assert_max_num_queries(1):
         rows = routing.route_events([event])
     assert len(rows) == 1 + 20 + 15
+
+
+def test_a_per_person_visibility_rule_still_keeps_out_who_may_not_see_the_case(ticket, people, monkeypatch, make_user):
+    # given the ticket flow's own rule (staff or the ticket's owner see it), and an audience with an outsider
+    insider = make_user("insider", is_staff=True)
+    outsider = make_user("outsider")
+    gone = make_user("gone", is_staff=True, is_active=False)
+    audience = [insider, outsider, gone, people["requester"]]
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("secretariat",)),))
+    monkeypatch.setattr("workflows.sample.flows.TicketFlow.audience", lambda self, name: audience)
+    # when
+    engine.run(ticket, "open", actor=people["staff"])
+    # then the staff member and the owner hear of it, the outsider and the inactive person do not
+    assert _rows(ticket, "open") == [
+        ("insider", routing.EMAIL),
+        ("insider", routing.IN_APP),
+        ("requester", routing.EMAIL),
+        ("requester", routing.IN_APP),
+    ]
 
 
 def test_sla_events_go_to_the_clock_owner_and_breaches_escalate(ticket, audiences):
