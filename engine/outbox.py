@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -34,6 +35,37 @@ class OutboxEvent:
     @property
     def occurrence_key(self) -> str:
         return self.key or f"{self.case_type}:{self.case_id}:{self.audit_seq}:{self.event}"
+
+
+@lru_cache(maxsize=1)
+def _row_defaults() -> dict[str, Any]:
+    """Every column's default but the two computed per row (``created_at``, ``payload``)."""
+    return {
+        field.attname: None if field.primary_key else field.get_default()
+        for field in OutboxMessage._meta.concrete_fields
+        if field.attname not in ("created_at", "payload")
+    }
+
+
+def new_row(**values: Any) -> OutboxMessage:
+    """An unsaved outbox row, as ``OutboxMessage(**values)`` makes it, at a fraction of the cost.
+
+    Routers build one per recipient and channel inside the transition; the model's ``__init__``
+    (per-field defaults, signals) was most of the router's own time. Values are by column
+    (``recipient_id``, not ``recipient``).
+    """
+    defaults = _row_defaults()
+    unknown = values.keys() - defaults.keys() - {"created_at", "payload"}
+    if unknown:
+        raise TypeError(f"OutboxMessage has no column {sorted(unknown)!r}")
+    row = OutboxMessage.__new__(OutboxMessage)
+    fields = row.__dict__
+    fields["_state"] = ModelState()
+    fields.update(defaults)
+    fields["created_at"] = timezone.now()
+    fields["payload"] = {}
+    fields.update(values)
+    return row
 
 
 def default_router(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
@@ -116,14 +148,17 @@ def insert_rows(rows: list[OutboxMessage]) -> list[OutboxMessage]:
         return OutboxMessage.objects.bulk_create(rows, ignore_conflicts=False)
     now = timezone.now()
     records = []
+    # Rows of one batch mostly share their moments (the router stamps them all alike).
+    iso: dict[Any, str] = {}
     for row in rows:
         values = row.__dict__
         if values.get("created_at") is None:
             row.created_at = now
         record = {name: values[name] for name, _type in _COLUMNS}
         for name in _MOMENTS:
-            if record[name] is not None:
-                record[name] = record[name].isoformat()
+            moment = record[name]
+            if moment is not None:
+                record[name] = iso.get(moment) or iso.setdefault(moment, moment.isoformat())
         if record["payload"] is None:
             record["payload"] = {}
         records.append(record)

@@ -25,11 +25,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import DatabaseError
 from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.utils import timezone
 
 from engine import registry
 from engine.audit import jsonable
 from engine.models import OutboxMessage
-from engine.outbox import OutboxEvent
+from engine.outbox import OutboxEvent, new_row
 
 logger = logging.getLogger(__name__)
 
@@ -345,8 +346,10 @@ def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
         users, preferences = _recipients(user_ids, {plan.kind for plan in plans})
         plans = _readable(plans, users, failures)
     # A routing failure shows on the event's own row (failed, with the error) for the secretariat.
+    created = timezone.now()
     rows = [
-        OutboxMessage(
+        new_row(
+            created_at=created,
             event=e.event,
             case_type=e.case_type,
             case_id=e.case_id,
@@ -382,7 +385,8 @@ def route_events(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
                     stored_channel = DIGEST
                     deliver_after = next_digest_time(user.notify_digest_hour)
                 rows.append(
-                    OutboxMessage(
+                    new_row(
+                        created_at=created,
                         event=event.event,
                         case_type=event.case_type,
                         case_id=event.case_id,

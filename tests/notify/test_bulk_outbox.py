@@ -104,3 +104,28 @@ def test_a_duplicate_occurrence_fails_the_whole_insert(ticket, audiences, crowd)
             outbox.insert_rows(again)
     # then nothing of the batch was written
     assert OutboxMessage.objects.count() == before
+
+
+def test_a_fast_built_row_is_the_row_the_model_builds():
+    # given the values a router sets for one recipient's row
+    values = {
+        "event": "open",
+        "case_type": "sample.ticket",
+        "case_id": 7,
+        "case_reference": "TCK-2026-00007",
+        "audit_seq": 3,
+        "recipient_id": 11,
+        "channel": routing.EMAIL,
+        "payload": {"kind": "open", "title": "عنوان"},
+        "dedupe_key": "sample.ticket:7:3:open:11:email",
+        "deliver_after": datetime(2026, 11, 24, 7, 0, tzinfo=UTC),
+    }
+    # when / then every column holds what OutboxMessage(**values) holds, defaults included
+    fast, slow = outbox.new_row(**values), OutboxMessage(**values)
+    for field in OutboxMessage._meta.concrete_fields:
+        if field.attname != "created_at":
+            assert getattr(fast, field.attname) == getattr(slow, field.attname), field.attname
+    assert fast.created_at is not None and fast._state.adding and fast.pk is None
+    assert outbox.new_row().payload is not outbox.new_row().payload
+    with pytest.raises(TypeError):
+        outbox.new_row(recipient=None)
