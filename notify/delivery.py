@@ -55,7 +55,7 @@ DEFAULTS: dict[str, Any] = {
     # Connections to the mail server one batch keeps open side by side: each email costs several
     # round trips (MAIL, RCPT, DATA, the message), so a worker waiting on one connection at a time
     # is bound by the server's latency, not by its own work. 1: one connection, emails in turn.
-    "CONNECTIONS": 4,
+    "CONNECTIONS": int(os.environ.get("NOTIFY_CONNECTIONS") or 4),
 }
 
 

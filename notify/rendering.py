@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -129,6 +130,23 @@ def absolute_url(path: str) -> str:
     return site_url() + path
 
 
+class _Email(EmailMultiAlternatives):
+    """An email whose MIME parts get their boundaries up front.
+
+    Left to itself, the standard library picks a boundary while writing the message out and
+    compiles a regular expression, new for every message, to make sure the text does not contain
+    it: a third of the time spent writing an email. A boundary of 128 random bits cannot occur in
+    the text by chance, nor be guessed by anyone writing a title.
+    """
+
+    def message(self) -> Any:
+        msg = super().message()
+        for part in msg.walk():
+            if part.is_multipart() and part.get_boundary() is None:
+                part.set_boundary(f"==============={secrets.token_hex(16)}==")
+        return msg
+
+
 def build_email(
     *,
     to: str,
@@ -168,7 +186,7 @@ def compose_email(
     message_id: str = "",
 ) -> EmailMultiAlternatives:
     """One recipient's email from rendered content; ``message_id`` (when given) stays the same on a resend."""
-    email = EmailMultiAlternatives(subject=subject, body=text, to=[to])
+    email = _Email(subject=subject, body=text, to=[to])
     email.attach_alternative(html, "text/html")
     for name, content, mimetype in attachments or []:
         email.attach(name, content, mimetype)
