@@ -69,7 +69,7 @@ def _number(value: float, decimals: int) -> str:
 UNITS: dict[str, tuple[int, Any]] = {
     "requests": (
         0,
-        lambda n: ngettext("%(count)s request", "%(count)s requests", int(n)) % {"count": _number(n, 0)},
+        lambda n: ngettext("%(counter)s request", "%(counter)s requests", int(n)) % {"counter": _number(n, 0)},
     ),
     "attendances": (
         0,
@@ -201,7 +201,7 @@ def sla_compliance(cases: Cases = None, current: dict[str | None, dict[str, int]
         [
             _("Party"),
             _("Finished (requests)"),
-            _("Kept on time (% of finished)"),
+            _("On time (%)"),
             _("Finished late (requests)"),
             _("Running now (requests)"),
             _("Breached now (requests)"),

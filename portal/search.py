@@ -20,7 +20,7 @@ from workflows.partnership.models import DialogueRequest
 #: it (``selectors.with_sla``), or the deadlines a party finished (``party=`` names whose).
 SLA_CHOICES = {
     "breached": _("Breached now"),
-    "warning": _("Due soon"),
+    "warning": _("Warning"),
     "on_track": _("On track"),
     "running": _("Running (not breached)"),
     "paused": _("Paused"),

@@ -93,9 +93,19 @@ def _filters(request: HttpRequest) -> tuple[DashboardForm, search.RequestFilters
 def _panel(table: reports.Table, filters: search.RequestFilters, list_url: str) -> dict[str, Any]:
     def href(row: int, column: int) -> str | None:
         params = table.links.get((row, column))
-        return f"{list_url}?{filters.narrowed(**params).as_query()}" if params is not None else None
+        if params is None or any(getattr(filters, key) not in ("", value) for key, value in params.items()):
+            # no link where the dashboard's own filter excludes the figure's set (the figure is 0)
+            return None
+        return f"{list_url}?{filters.narrowed(**params).as_query()}"
 
-    rows = [[(value, href(index, column)) for column, value in enumerate(row)] for index, row in enumerate(table.rows)]
+    def kind(value: Any) -> str:
+        # a count links to exactly that many requests; a share or a median to the set it is taken over
+        return "count" if isinstance(value, int) and not isinstance(value, bool) else "set"
+
+    rows = [
+        [(value, href(index, column), kind(value)) for column, value in enumerate(row)]
+        for index, row in enumerate(table.rows)
+    ]
     chart = None
     column = table.chart_column
     if column is not None and table.rows:
