@@ -26,6 +26,7 @@ def bar_chart(
     css_class: str = "bar",
     value_text: Callable[[float], str] | None = None,
     links: Sequence[str | None] | None = None,
+    label_chars: int = 30,
 ) -> SafeString:
     """A horizontal bar chart of ``rows`` (label, value); labels sit on the start side.
 
@@ -66,7 +67,7 @@ def bar_chart(
                 f"{x(label_width - 8):.1f}",
                 y + bar_height / 2,
                 direction,
-                _truncate(label, 30),
+                _truncate(label, label_chars),
                 css_class,
                 f"{min(start, end):.1f}",
                 y,

@@ -116,8 +116,13 @@ def _panel(table: reports.Table, filters: search.RequestFilters, list_url: str) 
             decimals=decimals,
             value_text=text,
             links=[href(index, column) for index in range(len(table.rows))],
+            # narrow enough to stay legible when a phone scales it down to its width
+            width=420,
+            label_width=150,
+            label_chars=22,
         )
-    return {"table": table, "rows": rows, "chart": chart}
+    axis = table.columns[column] if column is not None else ""
+    return {"table": table, "rows": rows, "chart": chart, "axis": axis}
 
 
 @login_required
