@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields, replace
+from functools import cached_property
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -81,11 +82,10 @@ class RequestFilters:
     # submitted on or after / on or before (YYYY-MM-DD): the dashboard's period
     date_from: str = ""
     date_to: str = ""
-    errors: list[Any] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def from_query(cls, params: Any) -> RequestFilters:
-        filters = cls(
+        return cls(
             q=params.get("q", "").strip()[:200],
             state=params.get("state", "").strip()[:40],
             theme=params.get("theme", "").strip()[:40],
@@ -97,10 +97,9 @@ class RequestFilters:
             date_from=params.get("from", "").strip()[:20],
             date_to=params.get("to", "").strip()[:20],
         )
-        filters.errors = filters.validate()
-        return filters
 
-    def validate(self) -> list[Any]:
+    @cached_property
+    def errors(self) -> list[Any]:
         """Translated messages for values that cannot be filtered on (the list is then empty)."""
         errors: list[Any] = []
         if self.org and not (self.org.isdigit() and Organization.objects.filter(pk=int(self.org)).exists()):
@@ -120,14 +119,13 @@ class RequestFilters:
 
     def narrowed(self, **values: str) -> RequestFilters:
         """These filters with ``values`` set (a dashboard figure's link)."""
-        return RequestFilters(**{**self.__dict__, **values, "errors": []})
+        return replace(self, **values)
 
     def as_query(self) -> str:
         from urllib.parse import urlencode
 
-        return urlencode(
-            {_PARAMS.get(key, key): value for key, value in self.__dict__.items() if value and key != "errors"}
-        )
+        values = {item.name: getattr(self, item.name) for item in fields(self)}
+        return urlencode({_PARAMS.get(key, key): value for key, value in values.items() if value})
 
 
 def requests(user: Any, filters: RequestFilters) -> QuerySet[DialogueRequest]:

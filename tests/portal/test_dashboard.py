@@ -215,3 +215,17 @@ def test_the_request_list_refuses_bad_new_filters_with_a_message(client, world, 
     assert response.status_code == 400
     page = response.content.decode()
     assert "There is a problem" in page and "No request matches." in page
+
+
+def test_the_list_filters_round_trip_through_their_query_string(world):
+    # given: the filters a dashboard figure links to
+    filters = search.RequestFilters(theme="t", org=str(world.cso.pk), date_from="2026-01-01", date_to="2026-02-01")
+    linked = filters.narrowed(sla="late", party="secretariat")
+    query = linked.as_query()
+    # then: the period is named as the list's own parameters, and reading it back gives the same filters
+    assert "from=2026-01-01" in query and "to=2026-02-01" in query and "date_from" not in query
+    from django.http import QueryDict
+
+    again = search.RequestFilters.from_query(QueryDict(query))
+    assert again == linked and again.errors == []
+    assert filters.sla == "" and linked.theme == "t"
