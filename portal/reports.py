@@ -55,6 +55,8 @@ class Table:
     links: dict[tuple[int, int], dict[str, str]] = field(default_factory=dict)
     chart_column: int | None = None
     value_unit: str = ""
+    # False: the figures count something else than requests (attendances); they link to the set counted over
+    counts_requests: bool = True
 
     def link(self, column: int, **params: str) -> None:
         """The last row's figure in ``column`` links to the requests matching ``params``."""
@@ -336,8 +338,8 @@ def time_per_party(cases: Cases = None) -> Table:
 def attendance(cases: Cases = None) -> Table:
     """People present at held sessions (attendances over every dialogue series), by side and gender.
 
-    These count attendances (a person at two sessions counts twice), not requests: no figure links
-    to a request list.
+    These count attendances (a person at two sessions counts twice), not requests: each figure links
+    to the requests whose held sessions those people attended.
     """
     from workflows.partnership import sessions
     from workflows.partnership.models import Participant
@@ -351,17 +353,14 @@ def attendance(cases: Cases = None) -> Table:
         chart_column=len(genders) + 1,
         value_unit="attendances",
     )
-    table.rows = [
-        [
-            str(label),
-            *[figures["by_side_and_gender"][side][gender] for gender, _label in genders],
-            figures["by_side"][side],
-        ]
-        for side, label in Side.choices
-    ]
-    table.rows.append(
-        [str(_("Total")), *[figures["by_gender"][gender] for gender, _label in genders], figures["attended"]]
-    )
+    table.counts_requests = False
+    for side, label in [*Side.choices, ("", _("Total"))]:
+        by_gender = figures["by_side_and_gender"][side] if side else figures["by_gender"]
+        total = figures["by_side"][side] if side else figures["attended"]
+        table.rows.append([str(label), *[by_gender[gender] for gender, _label in genders], total])
+        for column, (gender, _label) in enumerate(genders, start=1):
+            table.link(column, attended=f"{side}:{gender}")
+        table.link(len(genders) + 1, attended=f"{side}:")
     return table
 
 

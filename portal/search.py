@@ -59,6 +59,17 @@ def _finished_clocks(party: str) -> QuerySet[SlaClock]:
     return clocks.filter(owner=party) if party else clocks
 
 
+def _attendance(value: str) -> Q | None:
+    """The participants ``attended=side:gender`` names (None when it names no side or gender we know)."""
+    from partners.models import Side
+    from workflows.partnership.models import Participant
+
+    side, colon, gender = value.partition(":")
+    if not colon or side not in {"", *Side.values} or gender not in {"", *Participant.Gender.values}:
+        return None
+    return Q(**{key: item for key, item in (("side", side), ("gender", gender)) if item})
+
+
 def _parse_date(value: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
@@ -79,6 +90,8 @@ class RequestFilters:
     party: str = ""
     # requests that entered this state and left it (what the dashboard's time in a state is measured over)
     passed: str = ""
+    # requests whose held sessions someone attended: "side:gender", either part may be empty ("public:", ":")
+    attended: str = ""
     # submitted on or after / on or before (YYYY-MM-DD): the dashboard's period
     date_from: str = ""
     date_to: str = ""
@@ -94,6 +107,7 @@ class RequestFilters:
             sla=params.get("sla", "").strip()[:20],
             party=params.get("party", "").strip()[:40],
             passed=params.get("passed", "").strip()[:40],
+            attended=params.get("attended", "").strip()[:30],
             date_from=params.get("from", "").strip()[:20],
             date_to=params.get("to", "").strip()[:20],
         )
@@ -108,6 +122,8 @@ class RequestFilters:
             errors.append(_("Choose a deadline status from the list."))
         if self.party and not self.party.replace("_", "").isalpha():
             errors.append(_("Choose a party from the list."))
+        if self.attended and _attendance(self.attended) is None:
+            errors.append(_("Choose a side and gender from the list."))
         start, end = _parse_date(self.date_from), _parse_date(self.date_to)
         if self.date_from and start is None:
             errors.append(_("Enter the start of the period as a date (YYYY-MM-DD)."))
@@ -167,6 +183,16 @@ def _narrow(queryset: QuerySet[DialogueRequest], filters: RequestFilters) -> Que
             case_type=DialogueRequest.case_type(), case_id=OuterRef("pk"), from_state=filters.passed
         ).exclude(Q(to_state="") | Q(to_state=filters.passed))
         queryset = queryset.filter(Exists(left))
+    if filters.attended:
+        from workflows.partnership.models import Meeting, Participant
+
+        present = Participant.objects.filter(
+            _attendance(filters.attended) or Q(),
+            meeting__request=OuterRef("pk"),
+            meeting__status=Meeting.Status.HELD,
+            attended=True,
+        )
+        queryset = queryset.filter(Exists(present))
     if filters.sla in _FINISHED:
         finished = _finished_clocks(filters.party)
         late = finished.filter(breached_at__isnull=False)

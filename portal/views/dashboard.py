@@ -100,7 +100,8 @@ def _panel(table: reports.Table, filters: search.RequestFilters, list_url: str) 
 
     def kind(value: Any) -> str:
         # a count links to exactly that many requests; a share or a median to the set it is taken over
-        return "count" if isinstance(value, int) and not isinstance(value, bool) else "set"
+        counted = table.counts_requests and isinstance(value, int) and not isinstance(value, bool)
+        return "count" if counted else "set"
 
     rows = [
         [(value, href(index, column), kind(value)) for column, value in enumerate(row)]

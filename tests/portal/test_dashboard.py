@@ -229,3 +229,22 @@ def test_the_list_filters_round_trip_through_their_query_string(world):
     again = search.RequestFilters.from_query(QueryDict(query))
     assert again == linked and again.errors == []
     assert filters.sla == "" and linked.theme == "t"
+
+
+def test_attendance_figures_link_to_the_requests_whose_sessions_were_attended(client, world, spread):
+    from workflows.partnership.models import Meeting, Participant
+
+    # given: one held session with two people of civil society present (set up directly: a fixture)
+    held = walk(world, draft(world, title="Held"), "meeting_held")
+    meeting = Meeting.objects.get(request=held, status=Meeting.Status.HELD)
+    for name, gender in (("Rima", "female"), ("Karim", "male")):
+        Participant.objects.create(
+            meeting=meeting, name=name, side="civil", gender=gender, attended=True, registered_by=world.secretariat
+        )
+    response, page = page_of(client, world.secretariat)
+    links = dict(re.findall(r'<td><a href="([^"]+attended=[^"]*)" data-figure="set">(\d+)</a>', page))
+    # then: every attendance figure links to the requests behind it: here the one held session's
+    assert len(links) == 3 * len(Participant.Gender.choices) + 3
+    for address, figure in links.items():
+        assert listed(client, address) == (1 if int(figure) else 0), (address, figure)
+    assert client.get(url("portal:search", "en"), {"attended": "nobody"}).status_code == 400
