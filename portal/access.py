@@ -21,6 +21,11 @@ class Viewer:
     def is_signed_in(self) -> bool:
         return self.user is not None and self.user.is_authenticated
 
+    @property
+    def reads_reports(self) -> bool:
+        """The dashboard and the programme report: the people who answer for the programme as a whole."""
+        return self.is_secretariat or self.is_auditor or self.is_chair
+
 
 def _build(user: Any) -> Viewer:
     if user is None or not user.is_authenticated:
@@ -47,3 +52,12 @@ def viewer(request: Any) -> Viewer:
         cached = _build(getattr(request, "user", None))
         request._portal_viewer = cached
     return cached
+
+
+def may_read_reports(request: Any) -> bool:
+    """Whether the signed-in user may open the dashboard and the programme report (one rule for both).
+
+    What the figures count is still limited to the requests the reader may see
+    (``selectors.visible_requests``); this only decides who opens the pages.
+    """
+    return viewer(request).reads_reports

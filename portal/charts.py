@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import count
 
 from django.utils.formats import number_format
@@ -24,8 +24,16 @@ def bar_chart(
     gap: int = 8,
     decimals: int = 0,
     css_class: str = "bar",
+    value_text: Callable[[float], str] | None = None,
+    links: Sequence[str | None] | None = None,
+    label_chars: int = 30,
 ) -> SafeString:
-    """A horizontal bar chart of ``rows`` (label, value); labels sit on the start side."""
+    """A horizontal bar chart of ``rows`` (label, value); labels sit on the start side.
+
+    ``value_text`` writes a value with its unit ("3 requests"), else ``unit`` follows the number.
+    With ``links`` (one URL or None per row) each bar, its label and its value lead to that URL,
+    a link named "label: value unit"; the chart is then a group of links rather than one image.
+    """
     rtl = get_language_bidi()
     direction = "rtl" if rtl else "ltr"
     chart_id = f"chart-{next(_ids)}"
@@ -44,9 +52,13 @@ def bar_chart(
         y = top + index * (bar_height + gap)
         length = bar_room * (value / biggest) if value > 0 else 0
         start, end = x(label_width), x(label_width + length)
-        shown = number_format(value, decimal_pos=decimals)
-        if unit:
-            shown = f"{shown} {unit}"
+        if value_text is not None:
+            shown = value_text(value)
+        else:
+            shown = number_format(value, decimal_pos=decimals)
+            if unit:
+                shown = f"{shown} {unit}"
+        href = links[index] if links is not None and index < len(links) else None
         parts.append(
             format_html(
                 '<text x="{}" y="{}" text-anchor="end" direction="{}" dominant-baseline="middle">{}</text>'
@@ -55,7 +67,7 @@ def bar_chart(
                 f"{x(label_width - 8):.1f}",
                 y + bar_height / 2,
                 direction,
-                _truncate(label, 30),
+                _truncate(label, label_chars),
                 css_class,
                 f"{min(start, end):.1f}",
                 y,
@@ -69,10 +81,14 @@ def bar_chart(
                 shown,
             )
         )
+        if href:
+            parts[-1] = format_html('<a href="{}" aria-label="{}: {}">{}</a>', href, label, shown, parts[-1])
     body = mark_safe("".join(parts))  # every part was escaped by format_html
+    role = "group" if links is not None and any(links) else "img"
     return format_html(
-        '<svg class="chart-svg" role="img" aria-labelledby="{}" viewBox="0 0 {} {}" width="{}" height="{}" '
+        '<svg class="chart-svg" role="{}" aria-labelledby="{}" viewBox="0 0 {} {}" width="{}" height="{}" '
         'direction="{}" xmlns="http://www.w3.org/2000/svg"><title id="{}">{}</title>{}</svg>',
+        role,
         chart_id,
         width,
         height,

@@ -23,12 +23,12 @@ _ITEMS: list[tuple[str, Any, str]] = [
     ("portal:request_create", _("New request"), "requester"),
     ("portal:search", _("Requests"), "has_role"),
     ("portal:follow_up", _("Follow-up"), "follow_up"),
-    ("portal:dashboard", _("Dashboard"), "overseer"),
+    ("portal:dashboard", _("Dashboard"), "reports"),
     ("outcomes:register", _("Outcome register"), "signed_in"),
     ("portal:transparency", _("Transparency portal"), "everyone"),
     ("portal:charter", _("Charter"), "everyone"),
     ("portal:committee", _("Committee"), "everyone"),
-    ("portal:programme_report", _("Programme report"), "programme"),
+    ("portal:programme_report", _("Programme report"), "reports"),
 ]
 
 
@@ -58,10 +58,8 @@ def _visible(audience: str | Callable[[Any], bool], request: Any) -> bool:
     who = viewer(request)
     if audience == "requester":
         return who.is_requester
-    if audience == "overseer":
-        return who.is_secretariat or who.is_auditor
-    if audience == "programme":
-        return who.is_secretariat or who.is_auditor or who.is_chair
+    if audience == "reports":
+        return who.reads_reports
     if audience == "has_role":
         return bool(who.organization_ids) or who.is_secretariat or who.is_auditor or who.is_committee
     if audience == "follow_up":

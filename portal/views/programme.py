@@ -17,18 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from .. import charts, exports, programme
-from ..access import viewer
+from ..access import may_read_reports
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def may_read(request: HttpRequest) -> bool:
-    who = viewer(request)
-    return who.is_secretariat or who.is_auditor or who.is_chair
-
-
 def _allowed(request: HttpRequest) -> None:
-    if not may_read(request):
+    if not may_read_reports(request):
         raise PermissionDenied(_("The programme report is for the secretariat, auditors and the committee chair."))
 
 

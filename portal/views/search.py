@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from partners.models import Organization
 from workflows.partnership.flows import RequestFlow
 from workflows.partnership.selectors import themes
 
@@ -53,6 +54,10 @@ def search_view(request: HttpRequest) -> HttpResponse:
         "themes": list(themes()),
         "sides": [("public", _("Public sector")), ("civil", _("Civil society"))],
         "mode": mode,
+        # the dashboard's click-through filters
+        "organizations": list(Organization.objects.order_by("name", "id")),
+        "sla_choices": list(search.SLA_CHOICES.items()),
+        "errors": [("", error) for error in filters.errors],
     }
     template = "portal/search/_results.html" if request.htmx else "portal/search/requests.html"
-    return render(request, template, context)
+    return render(request, template, context, status=400 if filters.errors else 200)

@@ -60,7 +60,7 @@ def test_the_dashboard_draws_its_charts_on_the_server(client, world, spread, lan
     page = response.content.decode()
     assert response.status_code == 200
     assert page.count('<svg class="chart-svg"') >= 4
-    assert 'role="img"' in page
+    assert 'role="img"' in page or 'role="group"' in page
 
 
 def test_dashboard_tables_export_as_csv(client, world, spread):
@@ -68,9 +68,10 @@ def test_dashboard_tables_export_as_csv(client, world, spread):
     response = client.get(url("portal:dashboard_csv", "en", key="by_state"))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["State", "Requests"]
+    assert rows[0] == ["State", "Number of requests"]
     counts = {row[0]: int(row[1]) for row in rows[1:]}
-    assert counts["Submitted"] == 1 and counts["Approved"] == 1 and counts["Draft"] == 1
+    # the draft is not the auditor's to see, so the dashboard does not count it
+    assert counts["Submitted"] == 1 and counts["Approved"] == 1 and counts["Draft"] == 0
     sla = client.get(url("portal:dashboard_csv", "en", key="sla"))
     assert sla.status_code == 200
     assert client.get(url("portal:dashboard_csv", "en", key="nope")).status_code == 404
