@@ -19,6 +19,10 @@ class RequestFilters:
     state: str = ""
     theme: str = ""
     side: str = ""
+    # the queue: assignee=me|none|<user id>, waiting=me, sort=urgency (default)|newest|reference
+    assignee: str = ""
+    waiting: str = ""
+    sort: str = ""
 
     @classmethod
     def from_query(cls, params: Any) -> RequestFilters:
@@ -27,6 +31,7 @@ class RequestFilters:
             state=params.get("state", "").strip()[:40],
             theme=params.get("theme", "").strip()[:40],
             side=params.get("side", "").strip()[:10],
+            **queue_filters(params),
         )
 
     def as_query(self) -> str:
@@ -48,7 +53,42 @@ def requests(user: Any, filters: RequestFilters) -> QuerySet[DialogueRequest]:
         queryset = queryset.filter(theme__code=filters.theme)
     if filters.side:
         queryset = queryset.filter(requesting_organization__side=filters.side)
-    return selectors.with_sla(queryset)
+    return queue(user, queryset, filters)
+
+
+# --- the queue (issue 12): assignee, waiting for me, urgency sort -----------------------------------
+
+SORTS = ("urgency", "newest", "reference")
+
+
+def queue_filters(params: Any) -> dict[str, str]:
+    """The queue's own parameters, kept only when they mean something (anything else is ignored)."""
+    assignee = params.get("assignee", "").strip()[:12]
+    if assignee not in ("me", "none") and not (assignee.isdigit() and assignee.isascii()):
+        assignee = ""
+    waiting = "me" if params.get("waiting", "").strip() == "me" else ""
+    sort = params.get("sort", "").strip()
+    return {"assignee": assignee, "waiting": waiting, "sort": sort if sort in SORTS[1:] else ""}
+
+
+def queue(user: Any, queryset: QuerySet[DialogueRequest], filters: RequestFilters) -> QuerySet[DialogueRequest]:
+    """Narrow by assignee and "waiting for me", annotate the open clock and urgency, and sort."""
+    from django.utils import timezone
+
+    if filters.assignee == "me":
+        queryset = queryset.filter(assignee_id=user.pk)
+    elif filters.assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.assignee:
+        queryset = queryset.filter(assignee_id=int(filters.assignee))
+    if filters.waiting == "me":
+        queryset = queryset.filter(pk__in=selectors.waiting_for(user, queryset).values("pk"))
+    queryset = selectors.with_urgency(queryset.select_related("assignee"), timezone.now())
+    if filters.sort == "newest":
+        return queryset.order_by("-created_at", "-id")
+    if filters.sort == "reference":
+        return queryset.order_by("reference")
+    return selectors.by_urgency(queryset)
 
 
 def history(text: str) -> QuerySet[AuditEvent]:

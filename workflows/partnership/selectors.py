@@ -5,11 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 
 from engine.models import AuditEvent, SlaClock
-from partners.models import Theme
+from partners.models import Organization, Theme
 from partners.selectors import user_access
 
 from . import flows
@@ -99,6 +112,107 @@ def with_sla(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]:
     )
 
 
+# --- the secretariat's queue ------------------------------------------------------------------
+
+#: The urgency buckets of the queue's default order (``with_urgency``): breached clocks first, then
+#: running ones, paused ones, and requests with no open clock last.
+BREACHED, RUNNING, PAUSED, NO_CLOCK = 0, 1, 2, 3
+
+
+def with_urgency(queryset: QuerySet[DialogueRequest], now: Any) -> QuerySet[DialogueRequest]:
+    """``with_sla`` plus ``urgency`` (a bucket above) and ``sla_left_seconds`` (business seconds a paused
+    clock has left), computed by the database so a page of the queue sorts in its one query."""
+    clock = _open_clock()
+    left = clock.annotate(left=F("allowance_seconds") - F("consumed_seconds")).values("left")[:1]
+    queryset = with_sla(queryset).annotate(sla_left_seconds=Subquery(left))
+    # A clock is breached once the scan marked it, or as soon as its deadline passed (between scans).
+    urgency = Case(
+        When(sla_status=SlaClock.Status.BREACHED, then=Value(BREACHED)),
+        When(sla_paused_at__isnull=False, then=Value(PAUSED)),
+        When(sla_due_at__lte=now, then=Value(BREACHED)),
+        When(sla_status__isnull=False, then=Value(RUNNING)),
+        default=Value(NO_CLOCK),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(urgency=urgency)
+
+
+def by_urgency(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]:
+    """Breached first (most overdue first), running by deadline (least time left first), paused by the
+    time they will have left, no clock last; ties by reference. Needs ``with_urgency``."""
+    return queryset.order_by(
+        "urgency",
+        F("sla_due_at").asc(nulls_last=True),
+        F("sla_left_seconds").asc(nulls_last=True),
+        "reference",
+    )
+
+
+#: Why a request waits for a person (``waiting_for``'s ``waiting_why``).
+WAITING_ASSIGNED, WAITING_VOTE, WAITING_PARTY = "assigned", "vote", "party"
+
+
+def _party_turn(coordinated: set[int]) -> Q:
+    """The open clock is owned by a party whose coordinator this person is (for the parties' minutes:
+    one of their organizations that has not confirmed them yet)."""
+    ids = sorted(coordinated)
+    counterpart = Exists(Counterparts.objects.filter(dialoguerequest_id=OuterRef("pk"), organization_id__in=ids))
+    link = Counterparts.objects.filter(dialoguerequest_id=OuterRef(OuterRef("pk")), organization_id=OuterRef("pk"))
+    confirmed = MinutesConfirmation.objects.filter(
+        outcome__request_id=OuterRef(OuterRef("pk")), organization_id=OuterRef("pk")
+    )
+    unconfirmed_party = Exists(
+        Organization.objects.filter(pk__in=ids)
+        .filter(Q(pk=OuterRef("requesting_organization_id")) | Q(Exists(link)))
+        .exclude(Exists(confirmed))
+    )
+    return (
+        Q(sla_owner="requester", requesting_organization_id__in=ids)
+        | (Q(sla_owner__in=("counterpart", "counterparts")) & Q(counterpart))
+        | (Q(sla_owner__in=("parties", "party")) & Q(unconfirmed_party))
+    )
+
+
+def waiting_for(user: Any, queryset: QuerySet[DialogueRequest] | None = None) -> QuerySet[DialogueRequest]:
+    """Requests whose next step is ``user``'s, with ``waiting_why``: assigned to them while the turn is
+    the secretariat's, a vote of theirs still pending, or the open clock owned by a party they coordinate.
+
+    The request page's "waiting for you" notice asks the same question of one request (``waiting_reason``).
+    """
+    access = user_access(user)
+    queryset = with_sla(queryset if queryset is not None else visible_requests(user))
+    whens = []
+    if access.roles & {"secretariat", "secretariat_lead"}:
+        secretariat_turn = Q(sla_owner__isnull=True) | Q(sla_owner="secretariat")
+        assigned = Q(assignee_id=user.pk) & ~Q(state__in=flows.RequestFlow.final_states) & secretariat_turn
+        whens.append(When(assigned, then=Value(WAITING_ASSIGNED)))
+    if access.seat is not None:
+        whens.append(When(pk__in=awaiting_my_vote(user).order_by().values("pk"), then=Value(WAITING_VOTE)))
+    if access.coordinated_ids:
+        whens.append(When(_party_turn(set(access.coordinated_ids)), then=Value(WAITING_PARTY)))
+    if not whens:
+        return queryset.annotate(waiting_why=Value("", output_field=CharField())).none()
+    why = Case(*whens, default=Value(""), output_field=CharField())
+    return queryset.annotate(waiting_why=why).exclude(waiting_why="")
+
+
+def waiting_reason(case: DialogueRequest, user: Any) -> str:
+    """Why ``case`` waits for ``user`` ("" when it does not): ``waiting_for`` asked of one request.
+
+    Asked of the database only when one of its conditions could hold, so most pages pay nothing.
+    """
+    access = user_access(user)
+    could = (
+        (case.assignee_id is not None and case.assignee_id == getattr(user, "pk", None))
+        or (access.seat is not None and case.state == flows.IN_COMMITTEE)
+        or bool(access.coordinated_ids)
+    )
+    if not could:
+        return ""
+    found = waiting_for(user, DialogueRequest.objects.filter(pk=case.pk)).values_list("waiting_why", flat=True)
+    return next(iter(found), "")
+
+
 def triage_queue(user: Any = None) -> QuerySet[DialogueRequest]:
     """The secretariat's desk: submitted requests and those waiting for the requester, soonest due first."""
     if user is not None and not (user_access(user).roles & {"secretariat", "secretariat_lead"}):
@@ -167,7 +281,7 @@ def request_detail(reference: str, user: Any) -> DialogueRequest:
     )
     request = (
         visible_requests(user)
-        .select_related("created_by", "outcome", "outcome__documented_by")
+        .select_related("created_by", "assignee", "outcome", "outcome__documented_by")
         .prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
             Prefetch("info_requests", queryset=InfoRequest.objects.select_related("asked_by", "answered_by")),
