@@ -12,10 +12,10 @@ class SavedFilter(models.Model):
     """A query string of the queue (``/requests/?...``) a person saved under a name; only they see it."""
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters", verbose_name=_("owner")
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_filters", verbose_name=_("saved by")
     )
     name = models.CharField(_("name"), max_length=80)
-    query = models.CharField(_("query"), max_length=1000, blank=True)
+    query = models.CharField(_("query string"), max_length=1000, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
