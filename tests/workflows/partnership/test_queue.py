@@ -267,3 +267,18 @@ def test_waiting_for_each_party_until_it_has_confirmed_the_minutes(world):
     assert request.reference not in _waiting(world.ministry_coordinator)
     assert request.reference in _waiting(world.cso_coordinator)
     assert request.reference not in _waiting(world.other_cso_coordinator)
+
+
+def test_the_api_shows_the_assignee_read_only(world, client):
+    from rest_framework.test import APIClient
+
+    request = submitted(world)
+    api = APIClient()
+    api.force_authenticate(world.secretariat)
+    answer = api.get(f"/api/v1/requests/{request.reference}/")
+    assert answer.status_code == 200
+    assert answer.json()["assignee"] is None
+    services.request_assign(request=request, actor=world.secretariat, assignee=world.secretariat)
+    listed = api.get("/api/v1/requests/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    assert {row["reference"]: row["assignee"] for row in rows}[request.reference] == world.secretariat.username
