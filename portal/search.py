@@ -40,7 +40,7 @@ class RequestFilters:
         return urlencode({key: value for key, value in self.__dict__.items() if value})
 
 
-def requests(user: Any, filters: RequestFilters) -> QuerySet[DialogueRequest]:
+def requests(user: Any, filters: RequestFilters) -> Any:
     """Requests ``user`` may see, narrowed by ``filters``, with their open SLA clock."""
     queryset = selectors.visible_requests(user)
     if filters.q:
@@ -64,14 +64,14 @@ SORTS = ("urgency", "newest", "reference")
 def queue_filters(params: Any) -> dict[str, str]:
     """The queue's own parameters, kept only when they mean something (anything else is ignored)."""
     assignee = params.get("assignee", "").strip()[:12]
-    if assignee not in ("me", "none") and not (assignee.isdigit() and assignee.isascii()):
+    if assignee not in ("me", "none") and not (assignee.isdigit() and assignee.isascii() and len(assignee) <= 9):
         assignee = ""
     waiting = "me" if params.get("waiting", "").strip() == "me" else ""
     sort = params.get("sort", "").strip()
     return {"assignee": assignee, "waiting": waiting, "sort": sort if sort in SORTS[1:] else ""}
 
 
-def queue(user: Any, queryset: QuerySet[DialogueRequest], filters: RequestFilters) -> QuerySet[DialogueRequest]:
+def queue(user: Any, queryset: QuerySet[DialogueRequest], filters: RequestFilters) -> Any:
     """Narrow by assignee and "waiting for me", annotate the open clock and urgency, and sort."""
     from django.utils import timezone
 
@@ -82,13 +82,15 @@ def queue(user: Any, queryset: QuerySet[DialogueRequest], filters: RequestFilter
     elif filters.assignee:
         queryset = queryset.filter(assignee_id=int(filters.assignee))
     if filters.waiting == "me":
-        queryset = queryset.filter(pk__in=selectors.waiting_for(user, queryset).values("pk"))
-    queryset = selectors.with_urgency(queryset.select_related("assignee"), timezone.now())
+        queryset = selectors.waiting_for(user, queryset)
+    queryset = queryset.select_related("assignee")
+    now = timezone.now()
     if filters.sort == "newest":
-        return queryset.order_by("-created_at", "-id")
+        return selectors.with_urgency(queryset, now).order_by("-created_at", "-id")
     if filters.sort == "reference":
-        return queryset.order_by("reference")
-    return selectors.by_urgency(queryset)
+        return selectors.with_urgency(queryset, now).order_by("reference")
+    # The default: most urgent first, ordered by one join of the open clocks (see UrgentFirst).
+    return selectors.UrgentFirst(queryset, now)
 
 
 def history(text: str) -> QuerySet[AuditEvent]:

@@ -58,7 +58,15 @@ def test_other_orders_are_offered_and_bad_ones_ignored(client, world):
     assert page.index(second.reference) < page.index(first.reference)
     page = _page(client, world.secretariat, url("portal:search", "en") + "?sort=reference")
     assert page.index(first.reference) < page.index(second.reference)
-    for garbage in ("?sort=drop%20table", "?assignee=abc", "?assignee=99999", "?waiting=you", "?assignee=%D9%A3"):
+    for garbage in (
+        "?sort=drop%20table",
+        "?assignee=abc",
+        "?assignee=99999",
+        "?waiting=you",
+        "?assignee=%D9%A3",
+        "?assignee=99999999999999",
+        "?q=courts&waiting=me&assignee=me&sort=reference&state=submitted",
+    ):
         assert client.get(url("portal:search", "en") + garbage).status_code == 200
 
 

@@ -148,8 +148,65 @@ def by_urgency(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]
     )
 
 
+class UrgentFirst:
+    """``queryset`` in urgency order (``by_urgency``'s order), page by page, for a ``Paginator``.
+
+    Sorting by the correlated subqueries of ``with_urgency`` evaluates them for every row before the
+    sort: seconds over 100,000 requests. Here one LEFT JOIN of the open clocks orders the ids and takes
+    the page's slice (``LIMIT``/``OFFSET``); only the page's rows are then read with ``with_urgency``.
+    Two queries a page (plus ``count()``), whatever the number of requests.
+    """
+
+    def __init__(self, queryset: QuerySet[DialogueRequest], now: Any) -> None:
+        self.queryset = queryset
+        self.now = now
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def _ids(self, offset: int, limit: int) -> list[int]:
+        quote = connection.ops.quote_name
+        inner, params = self.queryset.order_by().values("pk").query.sql_with_params()
+        breached = SlaClock.Status.BREACHED
+        # Buckets as in ``with_urgency``: breached (scanned, or past due and running) 0, running 1,
+        # paused 2, no open clock 3; MIN() keeps one row per request if a state had two open clocks.
+        sql = (
+            f"SELECT r.id FROM {quote(DialogueRequest._meta.db_table)} r "  # noqa: S608 - names are quoted
+            f"LEFT JOIN {quote(SlaClock._meta.db_table)} k ON k.case_type = %s AND k.case_id = r.id "
+            "AND k.stopped_at IS NULL AND k.state = r.state "
+            f"WHERE r.id IN ({inner}) GROUP BY r.id, r.reference ORDER BY "
+            "MIN(CASE WHEN k.id IS NULL THEN 3 WHEN k.status = %s THEN 0 WHEN k.paused_at IS NOT NULL THEN 2 "
+            "WHEN k.due_at <= %s THEN 0 ELSE 1 END), "
+            "CASE WHEN MIN(k.due_at) IS NULL THEN 1 ELSE 0 END, MIN(k.due_at), "
+            "CASE WHEN MIN(k.allowance_seconds - k.consumed_seconds) IS NULL THEN 1 ELSE 0 END, "
+            "MIN(k.allowance_seconds - k.consumed_seconds), r.reference "
+            "LIMIT %s OFFSET %s"
+        )
+        now = connection.ops.adapt_datetimefield_value(self.now)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [CASE_TYPE, *params, breached, now, limit, offset])
+            return [row[0] for row in cursor.fetchall()]
+
+    def __getitem__(self, item: Any) -> list[DialogueRequest]:
+        if not isinstance(item, slice):
+            return self[item : item + 1][0]
+        start = item.start or 0
+        stop = item.stop if item.stop is not None else start + 1000
+        ids = self._ids(start, max(0, stop - start))
+        rows = {row.pk: row for row in with_urgency(self.queryset.filter(pk__in=ids), self.now)}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
 #: Why a request waits for a person (``waiting_for``'s ``waiting_why``).
 WAITING_ASSIGNED, WAITING_VOTE, WAITING_PARTY = "assigned", "vote", "party"
+
+
+def _clock_owned_by(*owners: str) -> Exists:
+    """The request's open clock of its current state is owned by one of ``owners``."""
+    return Exists(_open_clock().filter(owner__in=owners))
 
 
 def _party_turn(coordinated: set[int]) -> Q:
@@ -166,10 +223,12 @@ def _party_turn(coordinated: set[int]) -> Q:
         .filter(Q(pk=OuterRef("requesting_organization_id")) | Q(Exists(link)))
         .exclude(Exists(confirmed))
     )
+    own = Q(requesting_organization_id__in=ids)
+    # The cheap organization tests come first: the clock is looked up only for this person's requests.
     return (
-        Q(sla_owner="requester", requesting_organization_id__in=ids)
-        | (Q(sla_owner__in=("counterpart", "counterparts")) & Q(counterpart))
-        | (Q(sla_owner__in=("parties", "party")) & Q(unconfirmed_party))
+        (own & Q(_clock_owned_by("requester")))
+        | (Q(counterpart) & Q(_clock_owned_by("counterpart", "counterparts")))
+        | ((own | Q(counterpart)) & Q(_clock_owned_by("parties", "party")) & Q(unconfirmed_party))
     )
 
 
@@ -180,20 +239,24 @@ def waiting_for(user: Any, queryset: QuerySet[DialogueRequest] | None = None) ->
     The request page's "waiting for you" notice asks the same question of one request (``waiting_reason``).
     """
     access = user_access(user)
-    queryset = with_sla(queryset if queryset is not None else visible_requests(user))
-    whens = []
+    queryset = queryset if queryset is not None else visible_requests(user)
+    conditions: list[tuple[Q, str]] = []
     if access.roles & {"secretariat", "secretariat_lead"}:
-        secretariat_turn = Q(sla_owner__isnull=True) | Q(sla_owner="secretariat")
-        assigned = Q(assignee_id=user.pk) & ~Q(state__in=flows.RequestFlow.final_states) & secretariat_turn
-        whens.append(When(assigned, then=Value(WAITING_ASSIGNED)))
+        # Not while another party has the turn (the requester answering, the committee voting).
+        others_turn = Exists(_open_clock().exclude(owner="secretariat"))
+        assigned = Q(assignee_id=user.pk) & ~Q(state__in=flows.RequestFlow.final_states) & ~Q(others_turn)
+        conditions.append((assigned, WAITING_ASSIGNED))
     if access.seat is not None:
-        whens.append(When(pk__in=awaiting_my_vote(user).order_by().values("pk"), then=Value(WAITING_VOTE)))
+        conditions.append((Q(pk__in=awaiting_my_vote(user).order_by().values("pk")), WAITING_VOTE))
     if access.coordinated_ids:
-        whens.append(When(_party_turn(set(access.coordinated_ids)), then=Value(WAITING_PARTY)))
-    if not whens:
+        conditions.append((_party_turn(set(access.coordinated_ids)), WAITING_PARTY))
+    if not conditions:
         return queryset.annotate(waiting_why=Value("", output_field=CharField())).none()
-    why = Case(*whens, default=Value(""), output_field=CharField())
-    return queryset.annotate(waiting_why=why).exclude(waiting_why="")
+    wanted = Q()
+    for condition, _why in conditions:
+        wanted |= condition
+    why = Case(*(When(condition, then=Value(code)) for condition, code in conditions), output_field=CharField())
+    return queryset.filter(wanted).annotate(waiting_why=why)
 
 
 def waiting_reason(case: DialogueRequest, user: Any) -> str:

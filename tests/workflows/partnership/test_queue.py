@@ -185,6 +185,11 @@ def test_the_queue_sorts_breached_then_time_left_then_paused_then_no_clock(world
     # then: no-clock ties fall back to the reference (none-b was made first)
     assert [row.title for row in rows] == ["late", "later", "soon", "far", "paused", "none-b", "none-a"]
     assert [row.urgency for row in rows] == [0, 0, 1, 1, 2, 3, 3]
+    # and the queue's pages (one join of the open clocks) keep the same order, slice by slice
+    pages = selectors.UrgentFirst(DialogueRequest.objects.all(), now)
+    assert pages.count() == 7
+    assert [row.title for row in [*pages[0:3], *pages[3:7]]] == [row.title for row in rows]
+    assert pages[0:3][0].urgency == 0
 
 
 # --- time left, in business days ---------------------------------------------------------------
