@@ -38,7 +38,16 @@ def _assignee(request: HttpRequest) -> Any:
 
 
 def _queue_url(query: str) -> str:
-    query = query.lstrip("?")[:1000]
+    """The queue with ``query`` as the queue reads it (re-encoded: nothing else reaches the redirect)."""
+    from django.http import QueryDict
+
+    from ..search import RequestFilters
+
+    params = QueryDict(str(query).lstrip("?")[:1000])
+    query = RequestFilters.from_query(params).as_query()
+    page = params.get("page", "")
+    if page.isdigit() and page.isascii() and len(page) <= 6:
+        query = f"{query}&page={page}" if query else f"page={page}"
     return reverse("portal:search") + (f"?{query}" if query else "")
 
 

@@ -256,3 +256,14 @@ def test_bad_filter_names_are_refused_in_words(client, world, name, error):
     assert answer.status_code == 302
     assert error in client.get(answer["Location"]).content.decode()
     assert SavedFilter.objects.filter(owner=world.secretariat).count() == 1
+
+
+def test_the_way_back_to_the_queue_is_only_the_queues_own_query(client, world):
+    request = submitted(world)
+    client.force_login(world.secretariat)
+    answer = client.post(
+        url("portal:queue_assign", "en"),
+        {"row": request.reference, "back": "state=submitted&page=2&x=\r\nSet-Cookie:%20a=b"},
+    )
+    assert answer.status_code == 302
+    assert answer["Location"].endswith("?state=submitted&page=2")
