@@ -1,6 +1,7 @@
 """Digests of a case's audited fields and rows: what each audit event says the case looked like.
 
-A case model declares the fields it audits (``audited_fields = ("title", ...)`` on the model); its
+A case model declares the fields it audits (``audited_fields = ("title", ...)`` on the model; a field
+added to them once cases exist also goes in ``audited_fields_added``, see ``_case_part``); its
 flow declares the related rows it audits (``audited_rows = {"votes": AuditedRows(Vote, "request",
 fields=(...))}``). Every audit event written by the engine carries, inside the hashed event, the
 sha256 digest of the canonical JSON of that snapshot taken after the change (``AuditEvent.digest``)
@@ -97,7 +98,14 @@ def _case_value(model_field: Any, raw: Any) -> Any:
 
 
 def _case_part(model: Any, values: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    return {name: _case_value(model._meta.get_field(name), raw) for name, raw in values}
+    # A field audited only since some events were written (``audited_fields_added``) is left out while
+    # empty: the snapshots of those earlier events never had it, so their digests still hold.
+    added = frozenset(getattr(model, "audited_fields_added", ()))
+    return {
+        name: _case_value(model._meta.get_field(name), raw)
+        for name, raw in values
+        if not (raw is None and name in added)
+    }
 
 
 def _attname(model: Any, name: str) -> str:

@@ -170,3 +170,53 @@ def dress_request_form(form: forms.Form, own_organizations: list[Any]) -> forms.
     form.fields["summary"].help_text = _("What the dialogue is about and why it is needed now.")
     form.fields["policy_question"].help_text = _("The public-policy question the parties should answer together.")
     return form
+
+
+class SavedFilterForm(forms.Form):
+    """A name for the queue's current query string; the query is kept as the queue reads it."""
+
+    MAX_PER_PERSON = 50
+
+    name = SingleLineField(
+        label=_("Name of the filter"),
+        max_length=80,
+        error_messages={
+            "required": _("Give the filter a name."),
+            "max_length": _("A filter's name can have at most %(limit_value)d characters."),
+        },
+    )
+    query = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args: Any, owner: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.owner = owner
+
+    def clean_name(self) -> str:
+        from .models import SavedFilter
+
+        name = self.cleaned_data["name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Give the filter a name."))
+        if SavedFilter.objects.filter(owner=self.owner, name__iexact=name).exists():
+            raise forms.ValidationError(_("You already have a filter named “%(name)s”."), params={"name": name})
+        if SavedFilter.objects.filter(owner=self.owner).count() >= self.MAX_PER_PERSON:
+            raise forms.ValidationError(
+                _("You can keep at most %(count)d saved filters: delete one first."),
+                params={"count": self.MAX_PER_PERSON},
+            )
+        return name
+
+    def clean_query(self) -> str:
+        from django.http import QueryDict
+
+        from .search import RequestFilters
+
+        # Only what the queue understands is kept (the same parsing as the queue's own).
+        return RequestFilters.from_query(QueryDict(self.cleaned_data.get("query", "").lstrip("?"))).as_query()
+
+    def save(self) -> Any:
+        from .models import SavedFilter
+
+        return SavedFilter.objects.create(
+            owner=self.owner, name=self.cleaned_data["name"], query=self.cleaned_data["query"]
+        )

@@ -28,6 +28,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "name": _("File"),
     "visibility": _("Visibility"),
     "summary": _("Summary"),
+    "assigned_to": _("Assigned to"),
 }
 OWNER_LABELS: dict[str, Any] = {
     "secretariat": _("Secretariat"),
@@ -258,13 +259,31 @@ class Notice:
     action: str = ""
 
 
-def attention(case: Any, capabilities: Any, *, tally: Any = None, own_conflict: Any = None) -> list[Notice]:
+#: What the queue's "waiting for me" says of a request, on its page (``selectors.waiting_reason``).
+WAITING_NOTICES: dict[str, tuple[Any, Any]] = {
+    "assigned": (
+        _("This request is waiting for you"),
+        _("It is assigned to you and the next step is the secretariat's."),
+    ),
+    "party": (
+        _("This request is waiting for your organization"),
+        _("The next step is your organization's: see the deadline beside the actions."),
+    ),
+}
+
+
+def attention(
+    case: Any, capabilities: Any, *, tally: Any = None, own_conflict: Any = None, waiting: str = ""
+) -> list[Notice]:
     """What the request expects of this person now, worded for them (read from ``engine.capabilities``).
 
     A committee member's pending vote, why a recused member does not vote, and what the chair's
     casting vote is: the rules are the flow's; this only says what its answer means for the reader.
     """
     notices = []
+    if waiting in WAITING_NOTICES:
+        title, text = WAITING_NOTICES[waiting]
+        notices.append(Notice("waiting", str(title), str(text)))
     if capabilities.can("vote_cast"):
         round_number = getattr(tally, "round", None) or getattr(case, "vote_round", 1)
         notices.append(

@@ -42,11 +42,15 @@ def sla_q(value: str) -> Q:
     it links to agree.
     """
     running = Q(sla_paused_at__isnull=True)
+    # Past its deadline counts as breached at once, as in the queue's urgency order, not only once the
+    # periodic scan has marked the clock.
+    overdue = Q(sla_due_at__isnull=False, sla_due_at__lte=timezone.now())
+    breached = Q(sla_status=SlaClock.Status.BREACHED) | (Q(sla_status__isnull=False) & overdue)
     return {
-        "breached": running & Q(sla_status=SlaClock.Status.BREACHED),
-        "warning": running & Q(sla_status=SlaClock.Status.WARNING),
-        "on_track": running & Q(sla_status=SlaClock.Status.ON_TRACK),
-        "running": running & Q(sla_status__in=[SlaClock.Status.ON_TRACK, SlaClock.Status.WARNING]),
+        "breached": running & breached,
+        "warning": running & Q(sla_status=SlaClock.Status.WARNING) & ~overdue,
+        "on_track": running & Q(sla_status=SlaClock.Status.ON_TRACK) & ~overdue,
+        "running": running & Q(sla_status__in=[SlaClock.Status.ON_TRACK, SlaClock.Status.WARNING]) & ~overdue,
         "paused": Q(sla_status__isnull=False, sla_paused_at__isnull=False),
         "none": Q(sla_status__isnull=True),
     }[value]
@@ -95,6 +99,10 @@ class RequestFilters:
     # submitted on or after / on or before (YYYY-MM-DD): the dashboard's period
     date_from: str = ""
     date_to: str = ""
+    # the queue: assignee=me|none|<user id>, waiting=me, sort=urgency (default)|newest|reference
+    assignee: str = ""
+    waiting: str = ""
+    sort: str = ""
 
     @classmethod
     def from_query(cls, params: Any) -> RequestFilters:
@@ -110,6 +118,7 @@ class RequestFilters:
             attended=params.get("attended", "").strip()[:30],
             date_from=params.get("from", "").strip()[:20],
             date_to=params.get("to", "").strip()[:20],
+            **queue_filters(params),
         )
 
     @cached_property
@@ -157,7 +166,8 @@ def requests(user: Any, filters: RequestFilters) -> QuerySet[DialogueRequest]:
         queryset = queryset.filter(theme__code=filters.theme)
     if filters.side:
         queryset = queryset.filter(requesting_organization__side=filters.side)
-    return _narrow(selectors.with_sla(queryset), filters)
+    queryset = _narrow(selectors.with_sla(queryset), filters)
+    return narrow_queue(user, queryset, filters)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -208,6 +218,46 @@ def _narrow(queryset: QuerySet[DialogueRequest], filters: RequestFilters) -> Que
         if filters.sla:
             queryset = queryset.filter(sla_q(filters.sla))
     return queryset
+
+
+# --- the queue (issue 12): assignee, waiting for me, urgency sort -----------------------------------
+
+SORTS = ("urgency", "newest", "reference")
+
+
+def queue_filters(params: Any) -> dict[str, str]:
+    """The queue's own parameters, kept only when they mean something (anything else is ignored)."""
+    assignee = params.get("assignee", "").strip()[:12]
+    if assignee not in ("me", "none") and not (assignee.isdigit() and assignee.isascii() and len(assignee) <= 9):
+        assignee = ""
+    waiting = "me" if params.get("waiting", "").strip() == "me" else ""
+    sort = params.get("sort", "").strip()
+    return {"assignee": assignee, "waiting": waiting, "sort": sort if sort in SORTS[1:] else ""}
+
+
+def narrow_queue(user: Any, queryset: QuerySet[DialogueRequest], filters: RequestFilters) -> QuerySet[DialogueRequest]:
+    """Narrow by assignee and "waiting for me" (still a QuerySet: the dashboard counts over it)."""
+    if filters.assignee == "me":
+        queryset = queryset.filter(assignee_id=user.pk)
+    elif filters.assignee == "none":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif filters.assignee:
+        queryset = queryset.filter(assignee_id=int(filters.assignee))
+    if filters.waiting == "me":
+        queryset = selectors.waiting_for(user, queryset)
+    return queryset
+
+
+def queue(user: Any, filters: RequestFilters) -> Any:
+    """The queue's page source: ``requests`` annotated with the open clock and urgency, and sorted."""
+    queryset = requests(user, filters).select_related("assignee")
+    now = timezone.now()
+    if filters.sort == "newest":
+        return selectors.with_urgency(queryset, now).order_by("-created_at", "-id")
+    if filters.sort == "reference":
+        return selectors.with_urgency(queryset, now).order_by("reference")
+    # The default: most urgent first, ordered by one join of the open clocks (see UrgentFirst).
+    return selectors.UrgentFirst(queryset, now)
 
 
 def history(text: str) -> QuerySet[AuditEvent]:

@@ -21,6 +21,7 @@ from engine.audit import RequestContext
 from engine.errors import ConcurrentChange, EngineError, GuardFailed, InvalidInput, NotPermitted
 from workflows.partnership import committee, selectors, services, sessions
 from workflows.partnership.flows import current_meeting
+from workflows.partnership.forms import secretariat_officers
 from workflows.partnership.models import ActionItem, DialogueRequest
 
 from .. import action_forms, presenters
@@ -92,7 +93,9 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
     own_conflict = next((item for item in case.conflicts.all() if item.member_id == request.user.pk), None)
     context = {
         "page_title": f"{case.reference} · {case.title}",
-        "attention": presenters.attention(case, caps, tally=tally, own_conflict=own_conflict),
+        "attention": presenters.attention(
+            case, caps, tally=tally, own_conflict=own_conflict, waiting=selectors.waiting_reason(case, request.user)
+        ),
         "case": case,
         "viewer": who,
         "state_label": presenters.state_label(case),
@@ -118,6 +121,9 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
         "progress_forms": _progress_forms(case, caps, extra.pop("progress_form", None)),
         "may_attach": caps.can("document_added"),
         "counterparts": list(case.counterpart_organizations.all()),
+        # the queue's assignment (the flow's ``assigned`` unit): who handles it, and the choice of officers
+        "may_assign": caps.can("assigned"),
+        "officers": list(secretariat_officers()) if caps.can("assigned") else [],
     }
     context.update(extra)
     return context

@@ -422,9 +422,24 @@ class _Builder:
                 story.steps(request)
                 request.refresh_from_db()
                 self.log(f"  [{index:2d}/{len(stories)}] {request.reference} {request.state:<18} {story.title[:60]}")
+            self.log("Queue: the head of the secretariat shares out a few open requests")
+            self.assignments()
         self.log("SLA: scanning every clock as of now (warnings and breaches, escalations)")
         result = sla.scan(self.t.now)
         self.log(f"  {result.warned} warned, {result.breached} breached, {result.escalated} escalated")
+
+    def assignments(self) -> None:
+        """Open requests given to the two officers (the flow's ``assigned`` unit), so the queue shows who
+        handles what; some stay unassigned, for "assign to me"."""
+        from engine.models import AuditEvent
+
+        latest = AuditEvent.objects.order_by("-occurred_at").values_list("occurred_at", flat=True).first()
+        self.at(min((latest or self.t.now) + dt.timedelta(seconds=1), self.t.now - dt.timedelta(seconds=1)))
+        states = ["submitted", "in_committee", "approved", "meeting_scheduled", "meeting_held", "follow_up"]
+        candidates = DialogueRequest.objects.filter(state__in=states).order_by("reference")
+        officers = ["secretariat", "secretariat-lead", "secretariat"]
+        for request, officer in zip(candidates[: len(officers)], officers, strict=False):
+            services.request_assign(request=request, actor=self.u("secretariat-lead"), assignee=self.u(officer))
 
     # -- people and organizations (back-office data, as the admin writes it) --
 

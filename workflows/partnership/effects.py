@@ -384,3 +384,8 @@ def conflict_written(flow: Any, event: AuditEvent) -> None:
     ConflictDeclaration.objects.create(
         request=request, member=actor, reason=event.data["reason"], automatic=False, declared_at=_when(event)
     )
+
+
+def assignee_written(flow: Any, event: AuditEvent) -> None:
+    """The request's new assignee (an action saves no field of the case itself)."""
+    DialogueRequest.objects.filter(pk=flow.case.pk).update(assignee_id=event.data["assignee"])

@@ -70,9 +70,19 @@ def _sitting(flow: RequestFlow) -> committee.Composition:
     return cached
 
 
+def _is_alternate(user: Any) -> bool:
+    """Whether ``user`` is an active seat's alternate (asked once, kept with their access for the request)."""
+    access = user_access(user)
+    cached = getattr(access, "is_alternate", None)
+    if cached is None:
+        cached = user.alternate_for_seats.filter(active=True).exists()
+        access.is_alternate = cached  # type: ignore[attr-defined]
+    return bool(cached)
+
+
 def _is_committee_member(flow: RequestFlow, user: Any) -> bool:
     """A member in term and not recused, or the alternate sitting in a recused member's seat."""
-    if user_access(user).seat is None and not user.alternate_for_seats.filter(active=True).exists():
+    if user_access(user).seat is None and not _is_alternate(user):
         return False
     return user.pk in _sitting(flow).sitting
 
@@ -632,7 +642,8 @@ def minutes_confirmed(flow: RequestFlow) -> Reason | None:
 
 
 def actions_settled(flow: RequestFlow) -> Reason | None:
-    unsettled = [item for item in ActionItem.objects.filter(request=flow.case) if not item.settled]
+    # The page's request has its items prefetched: asking it costs no query there (a fresh one queries).
+    unsettled = [item for item in flow.case.action_items.all() if not item.settled]
     if unsettled:
         return Reason(
             "actions_open",
@@ -714,6 +725,16 @@ def absence_allowed(flow: RequestFlow) -> Reason | None:
             _("Your seat has no alternate to sit in your place."),
             article=charter.INDEPENDENCE,
         )
+    return None
+
+
+def not_assigned_already(flow: RequestFlow) -> Reason | None:
+    """Assigning a request to the officer who already has it changes nothing: said rather than audited."""
+    wanted = flow.data.get("assignee")
+    if wanted is not None and wanted == flow.case.assignee_id:
+        if flow.user is not None and wanted == flow.user.pk:
+            return Reason("already_assigned", _("This request is already assigned to you."))
+        return Reason("already_assigned", _("This request is already assigned to this officer."))
     return None
 
 
@@ -1233,6 +1254,20 @@ class RequestFlow(Flow):
         seat = _sitting(self).sitting[self.user.pk].seat
         return {"member": self.user.pk, "reason": reason, "seat": seat.pk, "alternate": seat.alternate_id}
 
+    @action(
+        source=[SUBMITTED, INFO_REQUESTED, IN_COMMITTEE, APPROVED, MEETING_SCHEDULED, MEETING_HELD, *FOLLOW_UP_STATES],
+        label=_("Request assigned"),
+        roles=[secretariat],
+        guards=[not_assigned_already],
+        form=forms.AssignForm,
+        on_success=effects.assignee_written,
+    )
+    def assigned(self, *, assignee: int, reason: str = "", assigned_to: str = "") -> dict[str, Any]:
+        """The secretariat officer who handles the request from now on (the queue's "assign to me")."""
+        previous = self.case.assignee_id
+        self.case.assignee_id = assignee
+        return {"assignee": assignee, "previous": previous, "assigned_to": assigned_to, "reason": reason}
+
     # Actions whose rows their services write (files, follow-up items) before recording the event;
     # declared here for who may take them and when (``engine.authorize`` / ``engine.capabilities``).
 
@@ -1310,6 +1345,7 @@ AUDIENCES = (
     "invitees",
     "action_owners",
     "auditors",
+    "assignee",
 )
 
 
@@ -1351,6 +1387,8 @@ def audience_users(request: DialogueRequest, name: str) -> Any:
     if name == "invitees":
         meeting = current_meeting(request)
         return meeting.invitees.filter(is_active=True) if meeting else users.none()
+    if name == "assignee":
+        return users.filter(pk=request.assignee_id) if request.assignee_id else users.none()
     if name == "action_owners":
         open_items = ActionItem.objects.filter(request=request).exclude(
             status__in=[ActionItem.Status.DONE, ActionItem.Status.DROPPED]

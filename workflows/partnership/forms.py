@@ -132,6 +132,42 @@ class MessageForm(forms.Form):
     message = _text(_("message"))
 
 
+def secretariat_officers() -> Any:
+    """Active people of the secretariat (its lead too), by name: who a request may be assigned to."""
+    from partners.models import PlatformRole
+
+    roles = [PlatformRole.Role.SECRETARIAT, PlatformRole.Role.SECRETARIAT_LEAD]
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, platform_roles__role__in=roles)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class AssignForm(forms.Form):
+    """Who handles the request from now on (an officer of the secretariat), and optionally why."""
+
+    assignee = forms.IntegerField(
+        label=_("assign to"),
+        min_value=1,
+        error_messages={
+            "required": _("Choose the officer who handles the request."),
+            "invalid": _("Choose the officer who handles the request."),
+            "min_value": _("Choose the officer who handles the request."),
+        },
+    )
+    reason = SingleLineField(label=_("reason for the change"), required=False, max_length=300)
+
+    def clean_assignee(self) -> int:
+        officer = secretariat_officers().filter(pk=self.cleaned_data["assignee"]).first()
+        if officer is None:
+            raise ValidationError(_("A request can only be assigned to an active officer of the secretariat."))
+        # The officer's name goes into the audit event, so the history names them as they were.
+        self.cleaned_data["assigned_to"] = officer.get_full_name() or officer.get_username()
+        return int(officer.pk)
+
+
 class ReasonForm(forms.Form):
     reason = _text(_("reason"), max_length=2000)
 

@@ -43,7 +43,10 @@ class DialogueRequest(Case):
         "appeal_used",
         "appeal_reason",
         "published",
+        "assignee",
     )
+    #: Audited since the queue's assignments: absent from the snapshots of earlier events while empty.
+    audited_fields_added = ("assignee",)
 
     class Format(models.TextChoices):
         ROUNDTABLE = "roundtable", _("Roundtable")
@@ -95,6 +98,15 @@ class DialogueRequest(Case):
     published = models.BooleanField(_("outcome published"), default=False)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    #: The secretariat officer handling the request (the flow's ``assigned`` unit sets it; audited).
+    assignee = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
 
     class Meta:
         verbose_name = _("dialogue request")

@@ -6,6 +6,9 @@ Audiences are the names ``RequestFlow.audience`` resolves; ``$``-names are the r
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
+from notify.messages import Message, register_messages
 from notify.routing import ACTION_OWNER, IN_APP, INVITEES, OWNER, RECIPIENTS, Rule, register_routes
 
 from .models import DialogueRequest
@@ -24,6 +27,8 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
                            Rule(("secretariat", "counterparts"))),
     "lapse":              (Rule(("requester", "secretariat")),),
     "document_added":     (Rule(("secretariat",), channels=(IN_APP,)),),
+    # the queue: the officer a request is given to (not the one who takes it themselves)
+    "assigned":           (Rule(("assignee",), kind="request_assigned"),),
     # committee
     "vote_cast":          (Rule(("chair", "secretariat"), channels=(IN_APP,)),),
     "approve":            (Rule(("parties", "secretariat")),
@@ -73,5 +78,15 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
 # fmt: on
 
 
+MESSAGES = {
+    "request_assigned": Message(
+        _("A request assigned to you"),
+        _("%(reference)s: assigned to you"),
+        _("%(actor)s assigned the request “%(title)s” to you. It is now in your queue."),
+    ),
+}
+
+
 def register() -> None:
     register_routes(DialogueRequest.case_type(), ROUTES)
+    register_messages(MESSAGES)

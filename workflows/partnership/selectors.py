@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
 
 from engine.models import AuditEvent, SlaClock
-from partners.models import Theme
+from partners.models import Organization, Theme
 from partners.selectors import user_access
 
 from . import flows
@@ -99,6 +113,173 @@ def with_sla(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]:
     )
 
 
+# --- the secretariat's queue ------------------------------------------------------------------
+
+#: The urgency buckets of the queue's default order (``with_urgency``): breached clocks first, then
+#: running ones, paused ones, and requests with no open clock last.
+BREACHED, RUNNING, PAUSED, NO_CLOCK = 0, 1, 2, 3
+
+
+def with_urgency(queryset: QuerySet[DialogueRequest], now: Any) -> QuerySet[DialogueRequest]:
+    """``with_sla`` plus ``urgency`` (a bucket above) and ``sla_left_seconds`` (business seconds a paused
+    clock has left), computed by the database so a page of the queue sorts in its one query."""
+    clock = _open_clock()
+    left = clock.annotate(left=F("allowance_seconds") - F("consumed_seconds")).values("left")[:1]
+    queryset = with_sla(queryset).annotate(sla_left_seconds=Subquery(left))
+    # A clock is breached once the scan marked it, or as soon as its deadline passed (between scans).
+    urgency = Case(
+        When(sla_status=SlaClock.Status.BREACHED, then=Value(BREACHED)),
+        When(sla_paused_at__isnull=False, then=Value(PAUSED)),
+        When(sla_due_at__lte=now, then=Value(BREACHED)),
+        When(sla_status__isnull=False, then=Value(RUNNING)),
+        default=Value(NO_CLOCK),
+        output_field=IntegerField(),
+    )
+    return queryset.annotate(urgency=urgency)
+
+
+def by_urgency(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]:
+    """Breached first (most overdue first), running by deadline (least time left first), paused by the
+    time they will have left, no clock last; ties by reference. Needs ``with_urgency``."""
+    return queryset.order_by(
+        "urgency",
+        F("sla_due_at").asc(nulls_last=True),
+        F("sla_left_seconds").asc(nulls_last=True),
+        "reference",
+    )
+
+
+class UrgentFirst:
+    """``queryset`` in urgency order (``by_urgency``'s order), page by page, for a ``Paginator``.
+
+    Sorting by the correlated subqueries of ``with_urgency`` evaluates them for every row before the
+    sort: seconds over 100,000 requests. Here one LEFT JOIN of the open clocks orders the ids and takes
+    the page's slice (``LIMIT``/``OFFSET``); only the page's rows are then read with ``with_urgency``.
+    Two queries a page (plus ``count()``), whatever the number of requests.
+    """
+
+    def __init__(self, queryset: QuerySet[DialogueRequest], now: Any) -> None:
+        self.queryset = queryset
+        self.now = now
+
+    def count(self) -> int:
+        return self.queryset.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def _ids(self, offset: int, limit: int) -> list[int]:
+        quote = connection.ops.quote_name
+        try:
+            inner, params = self.queryset.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:  # .none(): a refused filter, or nobody it could be waiting for
+            return []
+        breached = SlaClock.Status.BREACHED
+        # Buckets as in ``with_urgency``: breached (scanned, or past due and running) 0, running 1,
+        # paused 2, no open clock 3; MIN() keeps one row per request if a state had two open clocks.
+        sql = (
+            f"SELECT r.id FROM {quote(DialogueRequest._meta.db_table)} r "  # noqa: S608 - names are quoted
+            f"LEFT JOIN {quote(SlaClock._meta.db_table)} k ON k.case_type = %s AND k.case_id = r.id "
+            "AND k.stopped_at IS NULL AND k.state = r.state "
+            f"WHERE r.id IN ({inner}) GROUP BY r.id, r.reference ORDER BY "
+            "MIN(CASE WHEN k.id IS NULL THEN 3 WHEN k.status = %s THEN 0 WHEN k.paused_at IS NOT NULL THEN 2 "
+            "WHEN k.due_at <= %s THEN 0 ELSE 1 END), "
+            "CASE WHEN MIN(k.due_at) IS NULL THEN 1 ELSE 0 END, MIN(k.due_at), "
+            "CASE WHEN MIN(k.allowance_seconds - k.consumed_seconds) IS NULL THEN 1 ELSE 0 END, "
+            "MIN(k.allowance_seconds - k.consumed_seconds), r.reference "
+            "LIMIT %s OFFSET %s"
+        )
+        now = connection.ops.adapt_datetimefield_value(self.now)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [CASE_TYPE, *params, breached, now, limit, offset])
+            return [row[0] for row in cursor.fetchall()]
+
+    def __getitem__(self, item: Any) -> list[DialogueRequest]:
+        if not isinstance(item, slice):
+            return self[item : item + 1][0]
+        start = item.start or 0
+        stop = item.stop if item.stop is not None else start + 1000
+        ids = self._ids(start, max(0, stop - start))
+        rows = {row.pk: row for row in with_urgency(self.queryset.filter(pk__in=ids), self.now)}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
+#: Why a request waits for a person (``waiting_for``'s ``waiting_why``).
+WAITING_ASSIGNED, WAITING_VOTE, WAITING_PARTY = "assigned", "vote", "party"
+
+
+def _clock_owned_by(*owners: str) -> Exists:
+    """The request's open clock of its current state is owned by one of ``owners``."""
+    return Exists(_open_clock().filter(owner__in=owners))
+
+
+def _party_turn(coordinated: set[int]) -> Q:
+    """The open clock is owned by a party whose coordinator this person is (for the parties' minutes:
+    one of their organizations that has not confirmed them yet)."""
+    ids = sorted(coordinated)
+    counterpart = Exists(Counterparts.objects.filter(dialoguerequest_id=OuterRef("pk"), organization_id__in=ids))
+    link = Counterparts.objects.filter(dialoguerequest_id=OuterRef(OuterRef("pk")), organization_id=OuterRef("pk"))
+    confirmed = MinutesConfirmation.objects.filter(
+        outcome__request_id=OuterRef(OuterRef("pk")), organization_id=OuterRef("pk")
+    )
+    unconfirmed_party = Exists(
+        Organization.objects.filter(pk__in=ids)
+        .filter(Q(pk=OuterRef("requesting_organization_id")) | Q(Exists(link)))
+        .exclude(Exists(confirmed))
+    )
+    own = Q(requesting_organization_id__in=ids)
+    # The cheap organization tests come first: the clock is looked up only for this person's requests.
+    return (
+        (own & Q(_clock_owned_by("requester")))
+        | (Q(counterpart) & Q(_clock_owned_by("counterpart", "counterparts")))
+        | ((own | Q(counterpart)) & Q(_clock_owned_by("parties", "party")) & Q(unconfirmed_party))
+    )
+
+
+def waiting_for(user: Any, queryset: QuerySet[DialogueRequest] | None = None) -> QuerySet[DialogueRequest]:
+    """Requests whose next step is ``user``'s, with ``waiting_why``: assigned to them while the turn is
+    the secretariat's, a vote of theirs still pending, or the open clock owned by a party they coordinate.
+
+    The request page's "waiting for you" notice asks the same question of one request (``waiting_reason``).
+    """
+    access = user_access(user)
+    queryset = queryset if queryset is not None else visible_requests(user)
+    conditions: list[tuple[Q, str]] = []
+    if access.roles & {"secretariat", "secretariat_lead"}:
+        # Not while another party has the turn (the requester answering, the committee voting).
+        others_turn = Exists(_open_clock().exclude(owner="secretariat"))
+        assigned = Q(assignee_id=user.pk) & ~Q(state__in=flows.RequestFlow.final_states) & ~Q(others_turn)
+        conditions.append((assigned, WAITING_ASSIGNED))
+    if access.seat is not None:
+        conditions.append((Q(pk__in=awaiting_my_vote(user).order_by().values("pk")), WAITING_VOTE))
+    if access.coordinated_ids:
+        conditions.append((_party_turn(set(access.coordinated_ids)), WAITING_PARTY))
+    if not conditions:
+        return queryset.annotate(waiting_why=Value("", output_field=CharField())).none()
+    wanted = Q()
+    for condition, _why in conditions:
+        wanted |= condition
+    why = Case(*(When(condition, then=Value(code)) for condition, code in conditions), output_field=CharField())
+    return queryset.filter(wanted).annotate(waiting_why=why)
+
+
+def waiting_reason(case: DialogueRequest, user: Any) -> str:
+    """Why ``case`` waits for ``user`` ("" when it does not): ``waiting_for`` asked of one request.
+
+    Asked of the database only when one of its conditions could hold, so most pages pay nothing.
+    """
+    access = user_access(user)
+    could = (
+        (case.assignee_id is not None and case.assignee_id == getattr(user, "pk", None))
+        or (access.seat is not None and case.state == flows.IN_COMMITTEE)
+        or bool(access.coordinated_ids)
+    )
+    if not could:
+        return ""
+    found = waiting_for(user, DialogueRequest.objects.filter(pk=case.pk)).values_list("waiting_why", flat=True)
+    return next(iter(found), "")
+
+
 def triage_queue(user: Any = None) -> QuerySet[DialogueRequest]:
     """The secretariat's desk: submitted requests and those waiting for the requester, soonest due first."""
     if user is not None and not (user_access(user).roles & {"secretariat", "secretariat_lead"}):
@@ -167,7 +348,7 @@ def request_detail(reference: str, user: Any) -> DialogueRequest:
     )
     request = (
         visible_requests(user)
-        .select_related("created_by", "outcome", "outcome__documented_by")
+        .select_related("created_by", "assignee", "outcome", "outcome__documented_by")
         .prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")),
             Prefetch("info_requests", queryset=InfoRequest.objects.select_related("asked_by", "answered_by")),

@@ -56,3 +56,11 @@
     }
   });
 })();
+// The queue's "select all" box (data-select-all="<name>"): checks or clears every row box of its form.
+document.addEventListener("change", function (event) {
+  var all = event.target.closest && event.target.closest("[data-select-all]");
+  if (!all || !all.form) return;
+  all.form.querySelectorAll("input[type=checkbox][name='" + all.getAttribute("data-select-all") + "']").forEach(function (box) {
+    box.checked = all.checked;
+  });
+});

@@ -220,3 +220,13 @@ def test_the_demo_has_a_dialogue_series_with_attendance_by_side_and_gender(demo)
     assert figures["attended"] == 7
     assert figures["by_side"] == {"public": 4, "civil": 3}
     assert figures["by_gender"] == {"female": 4, "male": 3, "undisclosed": 0}
+
+
+def test_the_demo_queue_shows_who_handles_what(demo):
+    from workflows.partnership.models import DialogueRequest
+
+    assigned = DialogueRequest.objects.filter(assignee__isnull=False)
+    assert assigned.count() >= 2
+    assert set(assigned.values_list("assignee__username", flat=True)) == {"secretariat", "secretariat-lead"}
+    # and some open requests are left for "assign to me"
+    assert DialogueRequest.objects.filter(state="submitted", assignee__isnull=True).exists() or assigned.count() >= 3

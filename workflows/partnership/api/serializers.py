@@ -192,6 +192,8 @@ class RequestSerializer(serializers.ModelSerializer):
     requesting_organization = OrganizationSerializer()
     counterpart_organizations = OrganizationSerializer(many=True)
     created_by = serializers.CharField(source="created_by.username")
+    #: the secretariat officer handling the request (login), set by the ``assigned`` unit; read-only
+    assignee = serializers.CharField(source="assignee.username", read_only=True, allow_null=True, default=None)
 
     class Meta:
         model = DialogueRequest
@@ -212,6 +214,7 @@ class RequestSerializer(serializers.ModelSerializer):
             "expected_participants",
             "language",
             "created_by",
+            "assignee",
             "created_at",
             "updated_at",
             "submitted_at",

@@ -76,7 +76,7 @@ def query(request: Request) -> dict[str, str]:
 def with_rows(queryset: QuerySet[DialogueRequest]) -> QuerySet[DialogueRequest]:
     """What a request's answer shows, fetched in a constant number of queries however many rows."""
     # A plain lookup (organizations' default order is by name): the selectors prefetch the same one.
-    return queryset.select_related("theme", "requesting_organization", "created_by").prefetch_related(
+    return queryset.select_related("theme", "requesting_organization", "created_by", "assignee").prefetch_related(
         "counterpart_organizations"
     )
 

@@ -7,6 +7,7 @@ from .attachments import attachment_add, attachment_validate
 from .committee import absence_declare, committee_settle, conflict_declare, vote_cast
 from .meetings import meeting_ics
 from .outcomes import outcome_read_restricted
+from .queue import RowResult, request_assign, requests_assign
 from .requests import (
     attendance_record,
     meeting_cancel,
@@ -53,6 +54,7 @@ __all__ = [
     "participant_register",
     "request_accept",
     "request_appeal",
+    "request_assign",
     "request_close",
     "request_create",
     "request_decide",
@@ -65,5 +67,7 @@ __all__ = [
     "request_transition",
     "request_update",
     "request_withdraw",
+    "requests_assign",
+    "RowResult",
     "vote_cast",
 ]
