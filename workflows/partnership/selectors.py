@@ -207,6 +207,8 @@ class MinutesRound:
     confirmed: list[MinutesConfirmation] = field(default_factory=list)
     #: correction requests the secretariat has not answered yet
     pending: list[MinutesCorrection] = field(default_factory=list)
+    #: the version of the minutes to confirm (1 as documented, more once revised)
+    revision: int = 1
 
     @property
     def waits_for_secretariat(self) -> bool:
@@ -218,7 +220,7 @@ def awaits_minutes(request: DialogueRequest) -> bool:
 
 
 def minutes_rounds(requests: Iterable[DialogueRequest]) -> dict[int, MinutesRound]:
-    """The confirmation round of each request whose minutes await the parties (two queries for any number).
+    """The confirmation round of each request whose minutes await the parties (three queries for any number).
 
     Uses each request's requesting organization and counterparts as loaded (``_base`` prefetches them).
     """
@@ -237,6 +239,7 @@ def minutes_rounds(requests: Iterable[DialogueRequest]) -> dict[int, MinutesRoun
     ).select_related("organization", "outcome", "requested_by")
     for item in corrections:
         pending[item.outcome.request_id].append(item)
+    revisions = dict(Outcome.objects.filter(request_id__in=ids).values_list("request_id", "minutes_revision"))
     rounds = {}
     for request in waiting:
         done = {row.organization_id for row in confirmations[request.pk]}
@@ -245,6 +248,7 @@ def minutes_rounds(requests: Iterable[DialogueRequest]) -> dict[int, MinutesRoun
             waiting=[organization for organization in parties if organization.pk not in done],
             confirmed=confirmations[request.pk],
             pending=pending[request.pk],
+            revision=revisions.get(request.pk, 1),
         )
     return rounds
 
