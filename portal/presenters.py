@@ -363,6 +363,20 @@ def minutes_turn(minutes: Any) -> str:
     return join_words(organization.display_name for organization in minutes.waiting)
 
 
+#: Units a party takes on the minutes: "waiting for others" names the parties that have not confirmed.
+PARTY_MINUTES_UNITS = frozenset({"confirm_minutes", "minutes_correction_requested"})
+
+
+def name_waiting_parties(groups: ActionGroups, minutes: Any) -> ActionGroups:
+    """In "waiting for others", the minutes' units name each party still to confirm, not its role."""
+    if minutes is not None and minutes.waiting:
+        names = join_words(organization.display_name for organization in minutes.waiting)
+        for choice in groups.others:
+            if choice.name in PARTY_MINUTES_UNITS:
+                choice.who = names
+    return groups
+
+
 def name_minutes_turns(rows: list[Any]) -> None:
     """Rows whose minutes await confirmation say whom they wait for (``row.turn``), not "the parties"."""
     from workflows.partnership.selectors import minutes_rounds

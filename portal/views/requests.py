@@ -98,7 +98,7 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
         "case": case,
         "viewer": who,
         "state_label": presenters.state_label(case),
-        "actions": presenters.action_groups(caps.transitions),
+        "actions": presenters.name_waiting_parties(presenters.action_groups(caps.transitions), minutes),
         "timeline": presenters.timeline(case, case.history, capabilities=caps),
         "clocks": [_clock_row(case, clock, minutes) for clock in case.sla_clocks],
         "meeting": meeting,

@@ -69,9 +69,13 @@ def test_waiting_for_names_each_party_then_clears(client, world, documented):
     detail = url("portal:request_detail", "en", reference=documented.reference)
     page = _get(client, world.secretariat, detail)
     assert _waiting(page) == [world.cso.name, world.ministry.name]
+    # "waiting for others" in the actions panel names the parties too, not their roles
+    others = page.split("Waiting for others", 1)[1].split("</ul>", 1)[0]
+    assert f"Confirm the minutes: {world.cso.name}, {world.ministry.name}" in others
     services.minutes_confirm(request=documented, actor=world.ministry_coordinator)
     page = _get(client, world.secretariat, detail)
     assert _waiting(page) == [world.cso.name]
+    assert f"Confirm the minutes: {world.cso.name}<" in page.split("Waiting for others", 1)[1]
     assert "Already confirmed by:" in page
     services.minutes_confirm(request=documented, actor=world.cso_coordinator)
     page = _get(client, world.secretariat, detail)
