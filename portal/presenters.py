@@ -363,8 +363,8 @@ def minutes_turn(minutes: Any) -> str:
     return join_words(organization.display_name for organization in minutes.waiting)
 
 
-#: Units a party takes on the minutes: "waiting for others" names the parties that have not confirmed.
-PARTY_MINUTES_UNITS = frozenset({"confirm_minutes", "minutes_correction_requested"})
+#: "Waiting for others" names the parties that have not confirmed (an objection is theirs to choose, not awaited).
+PARTY_MINUTES_UNITS = frozenset({"confirm_minutes"})
 
 
 def name_waiting_parties(groups: ActionGroups, minutes: Any) -> ActionGroups:

@@ -12,6 +12,7 @@ from workflows.partnership import services
 from workflows.partnership.models import MinutesCorrection, Outcome
 
 from .conftest import draft, outcome_data, url, walk
+from .test_page_cost import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +157,16 @@ def test_a_refusal_is_chosen_from_the_pending_requests(client, world, documented
     assert client.post(target, {"reason": "The date is right.", "correction_id": item.pk}).status_code == 302
     item.refresh_from_db()
     assert item.status == "rejected"
+
+
+def test_naming_the_waiting_parties_costs_the_same_for_any_number_of_requests(client, world):
+    pages = [
+        (world.secretariat, url("portal:search", "en")),
+        (world.cso_coordinator, url("portal:home", "en")),
+    ]
+    walk(world, draft(world, title="Documented 0"), "outcome_documented")
+    before = [queries(client, user, address) for user, address in pages]
+    for index in range(1, 4):
+        case = walk(world, draft(world, title=f"Documented {index}"), "outcome_documented")
+        services.minutes_correction_request(request=case, actor=world.cso_coordinator, correction=CORRECTION)
+    assert [queries(client, user, address) for user, address in pages] == before
