@@ -74,6 +74,17 @@ def _session_choices(case: Any, statuses: Any) -> list[tuple[Any, str]]:
     ]
 
 
+def _correction_choices(case: Any) -> list[tuple[Any, str]]:
+    from django.utils.text import Truncator
+
+    from workflows.partnership.models import MinutesCorrection
+
+    pending = MinutesCorrection.objects.filter(
+        outcome__request=case, status=MinutesCorrection.Status.PENDING
+    ).select_related("organization")
+    return [(item.pk, f"{item.organization.display_name}: {Truncator(item.text).chars(80)}") for item in pending]
+
+
 def dress(form: forms.Form, case: Any) -> forms.Form:
     """Give each field of a transition form a usable widget (in place) and return the form."""
     for name, field in list(form.fields.items()):
@@ -86,6 +97,11 @@ def dress(form: forms.Form, case: Any) -> forms.Form:
         if name == "session":
             # A session of the series: the ones this form may be about (scheduled, or held for attendance).
             field.widget = forms.Select(choices=_session_choices(case, getattr(form, "session_statuses", ())))
+            continue
+        if name == "correction_id":
+            # Which party's correction request is answered (the only one, unless several parties asked).
+            choices = _correction_choices(case)
+            field.widget = forms.Select(choices=[("", "—"), *choices] if len(choices) > 1 else choices)
             continue
         if name == "organization" and kind == "IntegerField":
             # Confirming for one's own organization; the service picks it when there is one.

@@ -29,6 +29,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "visibility": _("Visibility"),
     "summary": _("Summary"),
     "assigned_to": _("Assigned to"),
+    "correction": _("Correction requested"),
+    "note": _("What the revision changes"),
 }
 OWNER_LABELS: dict[str, Any] = {
     "secretariat": _("Secretariat"),
@@ -98,6 +100,12 @@ def event_label(case: Any, action: str) -> str:
     return str(spec.label) if spec is not None and spec.label else action.replace("_", " ")
 
 
+#: Events whose data quote or discuss the outcome: of a restricted outcome, the timeline shows none of it.
+OUTCOME_EVENTS = frozenset(
+    {"document_outcome", "minutes_correction_requested", "minutes_revised", "minutes_correction_rejected"}
+)
+
+
 def timeline(case: Any, events: list[Any], *, capabilities: Any) -> list[TimelineEntry]:
     """The case's audit events as readable entries, newest first.
 
@@ -116,7 +124,7 @@ def timeline(case: Any, events: list[Any], *, capabilities: Any) -> list[Timelin
             actor = actor_name(event)
         details = []
         data = event.data or {}
-        if event.action == "document_outcome" and data.get("visibility") == "restricted":
+        if event.action in OUTCOME_EVENTS and data.get("visibility") == "restricted":
             # A restricted outcome is read through its own audited view, never from the timeline.
             details = [(str(DETAIL_LABELS["visibility"]), _detail_value("visibility", "restricted"))]
         elif not hidden:
@@ -273,7 +281,7 @@ WAITING_NOTICES: dict[str, tuple[Any, Any]] = {
 
 
 def attention(
-    case: Any, capabilities: Any, *, tally: Any = None, own_conflict: Any = None, waiting: str = ""
+    case: Any, capabilities: Any, *, tally: Any = None, own_conflict: Any = None, waiting: str = "", minutes: Any = None
 ) -> list[Notice]:
     """What the request expects of this person now, worded for them (read from ``engine.capabilities``).
 
@@ -321,11 +329,85 @@ def attention(
                 link_text=str(spec.label if spec is not None else _("Cast the deciding vote")),
             )
         )
+    notices.extend(minutes_notices(capabilities, minutes))
     return notices
 
 
+def minutes_notices(capabilities: Any, minutes: Any) -> list[Notice]:
+    """The minutes await this party's confirmation, or a correction awaits the secretariat's answer."""
+    if minutes is None:
+        return []
+    flow = type(capabilities.flow)
+    if capabilities.can("confirm_minutes"):
+        text = _(
+            "Read the minutes and confirm them, or request a correction if something is wrong. Silence counts "
+            "as consent when the confirmation period ends."
+        )
+        revised = _("The minutes were revised: earlier confirmations no longer count.")
+        return [
+            Notice(
+                "minutes",
+                str(_("The minutes await your confirmation")),
+                f"{revised} {text}" if getattr(minutes, "revision", 1) > 1 else str(text),
+                action="confirm_minutes",
+                link_text=str(_("Read and confirm the minutes")),
+            )
+        ]
+    if minutes.pending and capabilities.can("minutes_revised"):
+        spec = flow.unit("minutes_revised")
+        return [
+            Notice(
+                "minutes_correction",
+                str(_("A correction of the minutes is requested")),
+                str(
+                    _(
+                        "Requested by %(organizations)s. Revise the minutes, or refuse the request with a reason; "
+                        "until then silence does not confirm them."
+                    )
+                    % {"organizations": join_words(item.organization.display_name for item in minutes.pending)}
+                ),
+                action="minutes_revised",
+                link_text=str(spec.label if spec is not None else ""),
+            )
+        ]
+    return []
+
+
+def minutes_turn(minutes: Any) -> str:
+    """Whose turn it is on minutes awaiting confirmation: each party still to confirm, by name, or the secretariat."""
+    if minutes.pending:
+        return str(_("Secretariat: a correction of the minutes is requested"))
+    return join_words(organization.display_name for organization in minutes.waiting)
+
+
+#: "Waiting for others" names the parties that have not confirmed (an objection is theirs to choose, not awaited).
+PARTY_MINUTES_UNITS = frozenset({"confirm_minutes"})
+
+
+def name_waiting_parties(groups: ActionGroups, minutes: Any) -> ActionGroups:
+    """In "waiting for others", the minutes' units name each party still to confirm, not its role."""
+    if minutes is not None and minutes.waiting:
+        names = join_words(organization.display_name for organization in minutes.waiting)
+        for choice in groups.others:
+            if choice.name in PARTY_MINUTES_UNITS:
+                choice.who = names
+    return groups
+
+
+def name_minutes_turns(rows: list[Any]) -> None:
+    """Rows whose minutes await confirmation say whom they wait for (``row.turn``), not "the parties"."""
+    from workflows.partnership.selectors import minutes_rounds
+
+    rounds = minutes_rounds(rows)
+    for row in rows:
+        minutes = rounds.get(row.pk)
+        if minutes is not None:
+            row.turn = minutes_turn(minutes)
+            row.minutes = minutes
+
+
 #: Units that end or refuse something for someone: styled as destructive (GOV.UK "warning" buttons).
-DESTRUCTIVE = frozenset({"withdraw", "decline", "reject", "cancel_meeting", "lapse"})
+DESTRUCTIVE = frozenset({"withdraw", "decline", "reject", "cancel_meeting", "lapse", "minutes_correction_rejected"})
 
 #: What happens next after a unit, said in the confirmation instead of "Done".
 NEXT_STEPS: dict[str, Any] = {
@@ -345,6 +427,17 @@ NEXT_STEPS: dict[str, Any] = {
     "record_meeting": _("The meeting is recorded as held. Next: document its outcome and minutes."),
     "document_outcome": _("The outcome is documented. The parties are asked to confirm the minutes."),
     "confirm_minutes": _("Your confirmation is recorded. The minutes are final once every party has confirmed."),
+    "minutes_correction_requested": _(
+        "Your correction request is sent to the secretariat. It revises the minutes or answers you; until then "
+        "the confirmation period is paused."
+    ),
+    "minutes_revised": _(
+        "The revised minutes replace the earlier ones. Every party is asked to confirm them, and a new "
+        "confirmation period starts."
+    ),
+    "minutes_correction_rejected": _(
+        "The correction request is refused and the party is told why. The confirmation period resumes."
+    ),
     "start_follow_up": _("Follow-up has started. Add the follow-up actions, each with its owner and due date."),
     "close": _("The request is closed. The secretariat can reopen it if needed."),
     "reopen": _("The request is reopened."),

@@ -26,6 +26,7 @@ def _rows(queryset: Any, limit: int = LIMIT) -> list[Any]:
         if hasattr(row, "breached_owner"):
             row.sla, row.sla_due_at = "breached", row.breached_due_at
             row.turn = presenters.owner_label(row.breached_owner)
+    presenters.name_minutes_turns(rows)
     return rows
 
 
@@ -43,8 +44,11 @@ def _awaiting_requester(rows: list[Any], coordinated: set[int]) -> list[Any]:
         own = row.requesting_organization_id in coordinated
         parties = {row.requesting_organization_id, *(org.pk for org in row.counterpart_organizations.all())}
         party = bool(parties & coordinated)
+        minutes = getattr(row, "minutes", None)  # presenters.name_minutes_turns: whom the minutes wait for
         if (own and row.state in ("draft", "info_requested")) or (
-            party and row.state == "outcome_documented" and row.minutes_confirmed_at is None
+            minutes is not None
+            and not minutes.pending
+            and any(organization.pk in coordinated for organization in minutes.waiting)
         ):
             waiting.append(row)
         elif party and row.state == "follow_up":

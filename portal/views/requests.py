@@ -91,17 +91,24 @@ def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> d
         committee.tally(case) if case.state in ("in_committee", "approved", "rejected") or case.votes.all() else None
     )
     own_conflict = next((item for item in case.conflicts.all() if item.member_id == request.user.pk), None)
+    minutes = selectors.minutes_rounds([case]).get(case.pk)
     context = {
         "page_title": f"{case.reference} · {case.title}",
         "attention": presenters.attention(
-            case, caps, tally=tally, own_conflict=own_conflict, waiting=selectors.waiting_reason(case, request.user)
+            case,
+            caps,
+            tally=tally,
+            own_conflict=own_conflict,
+            waiting=selectors.waiting_reason(case, request.user),
+            minutes=minutes,
         ),
+        "minutes_round": minutes,
         "case": case,
         "viewer": who,
         "state_label": presenters.state_label(case),
-        "actions": presenters.action_groups(caps.transitions),
+        "actions": presenters.name_waiting_parties(presenters.action_groups(caps.transitions), minutes),
         "timeline": presenters.timeline(case, case.history, capabilities=caps),
-        "clocks": [_clock_row(case, clock) for clock in case.sla_clocks],
+        "clocks": [_clock_row(case, clock, minutes) for clock in case.sla_clocks],
         "meeting": meeting,
         "meetings": list(case.meetings.all()),
         "sessions": _session_rows(case, caps),
@@ -178,11 +185,12 @@ def current_meeting_from(case: DialogueRequest) -> Any:
     return meetings[-1] if meetings else None
 
 
-def _clock_row(case: DialogueRequest, clock: Any) -> dict[str, Any]:
+def _clock_row(case: DialogueRequest, clock: Any, minutes: Any = None) -> dict[str, Any]:
     status = "paused" if clock.paused else clock.status
+    running_for_minutes = minutes is not None and clock.stopped_at is None and clock.state == case.state
     return {
         "state": presenters.state_label(case, clock.state),
-        "owner": presenters.owner_label(clock.owner),
+        "owner": presenters.minutes_turn(minutes) if running_for_minutes else presenters.owner_label(clock.owner),
         "started_at": clock.started_at,
         "due_at": clock.due_at,
         "status": status,
@@ -241,6 +249,29 @@ def request_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render_page(request, load(request, reference))
 
 
+#: Units taken on the minutes: their form shows the minutes (a restricted outcome's read is logged).
+MINUTES_UNITS = frozenset(
+    {"confirm_minutes", "minutes_correction_requested", "minutes_revised", "minutes_correction_rejected"}
+)
+
+
+def _minutes_context(request: HttpRequest, case: DialogueRequest, name: str, options: list[Any]) -> dict[str, Any]:
+    """What a form on the minutes shows: the minutes themselves, their corrections, the other way to answer."""
+    if name not in MINUTES_UNITS:
+        return {}
+    try:
+        minutes = services.minutes_read(request=case, actor=request.user, context=RequestContext.from_request(request))
+    except NotPermitted:
+        minutes = None
+    allowed = {option.name for option in options if option.allowed}
+    return {
+        "minutes_read": minutes,
+        "pending_corrections": [item for item in minutes.corrections if item.status == "pending"] if minutes else [],
+        "may_object": name == "confirm_minutes" and "minutes_correction_requested" in allowed,
+        "may_reject": name == "minutes_revised" and "minutes_correction_rejected" in allowed,
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def request_action(request: HttpRequest, reference: str, name: str) -> HttpResponse:
@@ -249,7 +280,8 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
     spec = presenters.flow_of(case).spec(name)
     if spec is None or presenters.platform_only(spec):
         raise Http404(_("No such action."))
-    option = next((o for o in engine.available_transitions(case, request.user) if o.name == name), None)
+    options = engine.available_transitions(case, request.user)
+    option = next((o for o in options if o.name == name), None)
     if request.method == "POST":
         form = action_forms.build(spec, case, data=request.POST, files=request.FILES)
         try:
@@ -278,6 +310,7 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
                 "error": error,
                 "form_template": _form_template(name),
                 "destructive": name in presenters.DESTRUCTIVE,
+                **_minutes_context(request, case, name, options),
             }
             template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
             return render(request, template, {**context, "page_title": spec.label}, status=_status(error))
@@ -285,7 +318,11 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
         return _done(request, reference, presenters.confirmation(case, name, spec.label))
     # A session's own button names it (``?session=``): the form opens on that session.
     session = request.GET.get("session", "")
-    form = action_forms.build(spec, case, initial={"session": session} if session.isdigit() else None)
+    extra = _minutes_context(request, case, name, options)
+    initial: dict[str, Any] = {"session": session} if session.isdigit() else {}
+    if name == "minutes_revised" and extra.get("minutes_read"):
+        initial["minutes"] = extra["minutes_read"].outcome.minutes  # the secretariat edits the current text
+    form = action_forms.build(spec, case, initial=initial or None)
     context = {
         "case": case,
         "spec": spec,
@@ -294,6 +331,7 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
         "page_title": spec.label,
         "form_template": _form_template(name),
         "destructive": name in presenters.DESTRUCTIVE,
+        **extra,
     }
     template = "portal/requests/_action_form.html" if request.htmx else "portal/requests/action_page.html"
     return render(request, template, context)

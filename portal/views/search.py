@@ -53,6 +53,7 @@ def search_view(request: HttpRequest) -> HttpResponse:
         row.turn = presenters.owner_label(row.sla_owner) if row.sla_owner else ""
         row.sla = ("paused" if row.sla_paused_at else row.sla_status) if row.sla_status else None
         row.time_left = queue_words.row_time_left(row, now)
+    presenters.name_minutes_turns(list(page))
     context = {
         "page_title": _("All requests"),
         "page": page,

@@ -186,6 +186,14 @@ CHECKS: dict[str, list[Check]] = {
     "outcome_documented": [
         *reads(meeting=True),
         transition("confirm_minutes", cso_coordinator=200, ministry_coordinator=200),
+        transition(
+            "minutes_correction_requested",
+            {"correction": "Paragraph 2 is wrong."},
+            cso_coordinator=200,
+            ministry_coordinator=200,
+        ),
+        transition("minutes_revised", {"minutes": "Revised minutes.", "note": "Paragraph 2."}, secretariat=200),
+        transition("minutes_correction_rejected", REASON, secretariat=409),
         transition("start_follow_up", secretariat=409),
         transition("close", secretariat=409),
         Check("add action", "post", "actions/", lambda w: action_body(w), {"secretariat": 201}),

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.dateparse import parse_datetime
 
 import engine
+from engine import sla
 from engine.models import AuditEvent, SlaClock
 
 from . import committee
@@ -26,6 +27,7 @@ from .models import (
     Meeting,
     MeetingChange,
     MinutesConfirmation,
+    MinutesCorrection,
     Outcome,
     Participant,
     SeatAbsence,
@@ -49,6 +51,38 @@ def stop_clock(request: DialogueRequest, state: str, now: Any) -> int:
     return SlaClock.objects.filter(
         case_type=request.case_type(), case_id=request.pk, state=state, stopped_at__isnull=True
     ).update(stopped_at=now, paused_at=None, status=SlaClock.Status.STOPPED)
+
+
+def _open_clock(request: DialogueRequest, state: str) -> Any:
+    return SlaClock.objects.filter(
+        case_type=request.case_type(), case_id=request.pk, state=state, stopped_at__isnull=True
+    )
+
+
+def pause_clock(request: DialogueRequest, state: str, now: Any) -> int:
+    """Pause the running clock of ``state`` while the turn is elsewhere though the state stays.
+
+    The engine pauses a clock when a transition declared ``pauses_clock`` leaves its state; an
+    objection keeps the state, so its effect pauses it the same way: the scan neither warns, breaches
+    nor settles a paused clock (silence cannot confirm), and the paused time does not count.
+    """
+    return _open_clock(request, state).filter(paused_at__isnull=True).update(paused_at=now)
+
+
+def resume_clock(request: DialogueRequest, state: str, now: Any) -> int:
+    """Resume the paused clock of ``state`` with the time it had left (``engine.sla.clock_resume``)."""
+    resumed = 0
+    for clock in _open_clock(request, state).filter(paused_at__isnull=False).select_related("policy"):
+        sla.clock_resume(clock, now)
+        resumed += 1
+    return resumed
+
+
+def restart_clock(request: DialogueRequest, state: str, now: Any) -> SlaClock | None:
+    """Stop the open clock of ``state`` and start a new one with the policy's whole allowance."""
+    stop_clock(request, state, now)
+    policy = sla.policy_for(request.case_type(), state)
+    return sla.clock_start(request, policy, now) if policy is not None else None
 
 
 def _when(event: AuditEvent) -> Any:
@@ -389,3 +423,47 @@ def conflict_written(flow: Any, event: AuditEvent) -> None:
 def assignee_written(flow: Any, event: AuditEvent) -> None:
     """The request's new assignee (an action saves no field of the case itself)."""
     DialogueRequest.objects.filter(pk=flow.case.pk).update(assignee_id=event.data["assignee"])
+
+
+def correction_requested_written(flow: Any, event: AuditEvent) -> None:
+    """A party objects: its request is recorded and the parties' confirmation clock pauses."""
+    request = flow.case
+    MinutesCorrection.objects.create(
+        outcome=Outcome.objects.get(request=request),
+        organization_id=event.data["organization"],
+        revision=event.data["revision"],
+        text=event.data["correction"],
+        requested_by=flow.user,
+        requested_at=_when(event),
+    )
+    pause_clock(request, OUTCOME_DOCUMENTED, _when(event))
+
+
+def minutes_revised_written(flow: Any, event: AuditEvent) -> None:
+    """New minutes: pending requests are answered, every party confirms again, on a new clock."""
+    request, data, now = flow.case, event.data, _when(event)
+    outcome = Outcome.objects.get(request=request)
+    held = list(Meeting.objects.filter(request=request, status=Meeting.Status.HELD))
+    if len(held) == 1 and held[0].minutes == outcome.minutes:
+        # A lone session's minutes are the outcome's (the single-meeting lifecycle): they change together.
+        held[0].minutes = data["minutes"]
+        held[0].save(update_fields=["minutes"])
+    outcome.minutes = data["minutes"]
+    outcome.minutes_revision = data["revision"]
+    outcome.minutes_revised_at = now
+    outcome.save(update_fields=["minutes", "minutes_revision", "minutes_revised_at"])
+    outcome.confirmations.all().delete()
+    MinutesCorrection.objects.filter(pk__in=data["corrections_revised"]).update(
+        status=MinutesCorrection.Status.REVISED, answer=data["note"], answered_by=flow.user, answered_at=now
+    )
+    restart_clock(request, OUTCOME_DOCUMENTED, now)
+
+
+def correction_rejected_written(flow: Any, event: AuditEvent) -> None:
+    """The minutes stay; once no request is pending, the parties' clock resumes where it paused."""
+    request, now = flow.case, _when(event)
+    MinutesCorrection.objects.filter(pk=event.data["correction_id"]).update(
+        status=MinutesCorrection.Status.REJECTED, answer=event.data["reason"], answered_by=flow.user, answered_at=now
+    )
+    if not MinutesCorrection.objects.filter(outcome__request=request, status=MinutesCorrection.Status.PENDING).exists():
+        resume_clock(request, OUTCOME_DOCUMENTED, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -27,7 +28,16 @@ from partners.selectors import is_secretariat, user_access
 from . import committee, effects, forms, sessions
 from .effects import current_meeting
 from .errors import AlreadyDeclared, AlreadyVoted
-from .models import ActionItem, ConflictDeclaration, DialogueRequest, Meeting, MinutesConfirmation, Outcome, Vote
+from .models import (
+    ActionItem,
+    ConflictDeclaration,
+    DialogueRequest,
+    Meeting,
+    MinutesConfirmation,
+    MinutesCorrection,
+    Outcome,
+    Vote,
+)
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -631,6 +641,86 @@ def minutes_open_for_confirmation(flow: RequestFlow) -> Reason | None:
     return None
 
 
+def pending_corrections(flow: RequestFlow) -> list[MinutesCorrection]:
+    """The parties' correction requests the secretariat has not answered yet (read once per check)."""
+    cached = getattr(flow, "_pending_corrections", None)
+    if cached is None:
+        cached = list(
+            MinutesCorrection.objects.filter(
+                outcome__request=flow.case, status=MinutesCorrection.Status.PENDING
+            ).select_related("organization")
+        )
+        flow._pending_corrections = cached
+    return cached
+
+
+def no_correction_pending(flow: RequestFlow) -> Reason | None:
+    """An objection is not silence: while a correction is pending, the minutes are neither confirmed nor consented."""
+    pending = pending_corrections(flow)
+    if pending:
+        return Reason(
+            "correction_pending",
+            _(
+                "A correction of the minutes is pending (requested by %(organizations)s): the parties confirm "
+                "once the secretariat has revised the minutes or answered the request."
+            ),
+            article=charter.OUTCOMES_AND_FOLLOW_UP,
+            params={"organizations": lazy_join([item.organization for item in pending])},
+        )
+    return None
+
+
+def correction_open(flow: RequestFlow) -> Reason | None:
+    """A party coordinator who has not confirmed may object, once per party until the secretariat answers."""
+    refused = minutes_open_for_confirmation(flow)
+    if refused is not None or flow.user is None:
+        return refused
+    waiting = {item.organization_id for item in pending_corrections(flow)}
+    wanted = flow.data.get("organization")
+    candidates = [pk for pk in confirmable_organizations(flow) if pk not in waiting]
+    if not candidates or (wanted and wanted not in candidates):
+        return Reason(
+            "correction_already_requested",
+            _("Your organization's correction request is pending: the secretariat answers it first."),
+        )
+    return None
+
+
+def minutes_not_yet_confirmed(flow: RequestFlow) -> Reason | None:
+    if flow.case.minutes_confirmed_at is not None:
+        return Reason(
+            "minutes_already_confirmed", _("The minutes are already confirmed."), article=charter.OUTCOMES_AND_FOLLOW_UP
+        )
+    return None
+
+
+def revision_changes_minutes(flow: RequestFlow) -> Reason | None:
+    minutes = str(flow.data.get("minutes") or "").strip()
+    if minutes and minutes == Outcome.objects.get(request=flow.case).minutes.strip():
+        return Reason("minutes_unchanged", _("The revised minutes are the same as the current ones."))
+    return None
+
+
+def correction_answerable(flow: RequestFlow) -> Reason | None:
+    """The secretariat refuses a pending request; it names which when several parties asked."""
+    pending = pending_corrections(flow)
+    if not pending:
+        return Reason("no_correction_pending", _("No correction of the minutes is waiting for an answer."))
+    wanted = flow.data.get("correction_id")
+    if wanted and wanted not in {item.pk for item in pending}:
+        return Reason("correction_unknown", _("This correction request is not waiting for an answer."))
+    if flow.data and not wanted and len(pending) > 1:
+        return Reason(
+            "correction_not_named",
+            _("Several parties asked for a correction: say which request you answer."),
+        )
+    return None
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def minutes_confirmed(flow: RequestFlow) -> Reason | None:
     if flow.case.minutes_confirmed_at is None:
         return Reason(
@@ -1131,7 +1221,7 @@ class RequestFlow(Flow):
         target=OUTCOME_DOCUMENTED,
         label=_("Confirm the minutes"),
         roles=[requester, counterpart],
-        guards=[minutes_open_for_confirmation],
+        guards=[minutes_open_for_confirmation, no_correction_pending],
         form=forms.ConfirmMinutesForm,
         on_success=effects.confirm_minutes_written,
     )
@@ -1151,7 +1241,7 @@ class RequestFlow(Flow):
         target=OUTCOME_DOCUMENTED,
         label=_("Confirm the minutes by silence"),
         roles=[automatic],
-        guards=[minutes_open_for_confirmation],
+        guards=[minutes_open_for_confirmation, no_correction_pending],
         system=True,
         settles_deadline=True,
         description=_("The confirmation period passed without objection: silence is consent."),
@@ -1163,6 +1253,79 @@ class RequestFlow(Flow):
         silent = sorted(committee.party_organization_ids(self.case) - confirmed)
         self._minutes_confirmed(outcome)
         return {"silent_organizations": silent}
+
+    # An objection instead of a confirmation: the secretariat revises the minutes or refuses the request.
+    # While one is pending the parties' clock is paused (effects.pause_clock), so silence cannot confirm.
+
+    @transition(
+        state,
+        source=OUTCOME_DOCUMENTED,
+        target=OUTCOME_DOCUMENTED,
+        label=_("Request a correction of the minutes"),
+        roles=[requester, counterpart],
+        guards=[correction_open],
+        form=forms.MinutesCorrectionForm,
+        description=_(
+            "Instead of confirming: say what is wrong and propose your wording. The confirmation period pauses "
+            "until the secretariat revises the minutes or answers."
+        ),
+        on_success=effects.correction_requested_written,
+        visible_to=(secretariat, party_member, auditor),
+    )
+    def minutes_correction_requested(self, *, correction: str, organization: int | None = None) -> dict[str, Any]:
+        waiting = {item.organization_id for item in pending_corrections(self)}
+        organization = organization or next(pk for pk in confirmable_organizations(self) if pk not in waiting)
+        outcome = Outcome.objects.get(request=self.case)
+        return {"organization": organization, "revision": outcome.minutes_revision, "visibility": outcome.visibility}
+
+    @transition(
+        state,
+        source=OUTCOME_DOCUMENTED,
+        target=OUTCOME_DOCUMENTED,
+        label=_("Revise the minutes"),
+        roles=[secretariat],
+        guards=[minutes_not_yet_confirmed, revision_changes_minutes],
+        form=forms.MinutesRevisionForm,
+        description=_(
+            "The revised minutes replace the current ones; earlier confirmations no longer count and the "
+            "confirmation period starts again for every party."
+        ),
+        on_success=effects.minutes_revised_written,
+        visible_to=(secretariat, party_member, auditor),
+    )
+    def minutes_revised(self, *, minutes: str, note: str) -> dict[str, Any]:
+        outcome = Outcome.objects.get(request=self.case)
+        return {
+            "revision": outcome.minutes_revision + 1,
+            "previous_minutes_sha256": _sha256(outcome.minutes),
+            "minutes_sha256": _sha256(minutes),
+            "confirmations_reset": sorted(outcome.confirmations.values_list("organization_id", flat=True)),
+            "corrections_revised": [item.pk for item in pending_corrections(self)],
+            "visibility": outcome.visibility,
+        }
+
+    @transition(
+        state,
+        source=OUTCOME_DOCUMENTED,
+        target=OUTCOME_DOCUMENTED,
+        label=_("Reject the correction request"),
+        roles=[secretariat],
+        guards=[correction_answerable],
+        form=forms.CorrectionRejectionForm,
+        description=_(
+            "The minutes stay as they are; the party is told why, and the confirmation period resumes where it paused."
+        ),
+        on_success=effects.correction_rejected_written,
+        visible_to=(secretariat, party_member, auditor),
+    )
+    def minutes_correction_rejected(self, *, reason: str, correction_id: int | None = None) -> dict[str, Any]:
+        pending = pending_corrections(self)
+        answered = next(item for item in pending if not correction_id or item.pk == correction_id)
+        return {
+            "correction_id": answered.pk,
+            "organization": answered.organization_id,
+            "visibility": Outcome.objects.filter(request=self.case).values_list("visibility", flat=True).first(),
+        }
 
     def _minutes_confirmed(self, outcome: Outcome | None = None) -> None:
         outcome = outcome or Outcome.objects.get(request=self.case)

@@ -514,6 +514,39 @@ class ConfirmMinutesForm(forms.Form):
     )
 
 
+class MinutesCorrectionForm(forms.Form):
+    """A party objects to the minutes: what is wrong, and the wording it proposes instead."""
+
+    correction = _text(
+        _("what is wrong in the minutes, and the wording you propose"),
+        max_length=MAX_TEXT,
+        help_text=_("Quote the passage and write the wording your organization proposes."),
+    )
+    organization = forms.IntegerField(
+        label=_("organization"),
+        required=False,
+        min_value=1,
+        help_text=_("The party you request the correction for, when you coordinate more than one."),
+    )
+
+
+class MinutesRevisionForm(forms.Form):
+    """The secretariat's new text of the minutes, and a note of what the revision changes."""
+
+    minutes = _text(_("revised minutes"), max_length=100_000)
+    note = _text(_("what the revision changes"), max_length=2000)
+
+
+class CorrectionRejectionForm(forms.Form):
+    correction_id = forms.IntegerField(
+        label=_("correction request"),
+        required=False,
+        min_value=1,
+        help_text=_("The request answered, when more than one party asked for a correction."),
+    )
+    reason = _text(_("reason"), max_length=2000)
+
+
 class ReopenForm(forms.Form):
     reason = _text(_("reason"), max_length=2000)
     # Not "target": viewflow passes the transition's keyword arguments next to its own "target".

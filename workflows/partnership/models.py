@@ -470,6 +470,9 @@ class Outcome(models.Model):
     public_summary = models.TextField(_("what may be said publicly"), blank=True)
     documented_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("documented by"))
     documented_at = models.DateTimeField(_("documented at"), default=timezone.now)
+    #: which version of the minutes the parties confirm: 1 as documented, one more at each revision
+    minutes_revision = models.PositiveSmallIntegerField(_("version of the minutes"), default=1)
+    minutes_revised_at = models.DateTimeField(_("minutes revised at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outcome")
@@ -500,6 +503,53 @@ class MinutesConfirmation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome_id} {self.organization_id}"
+
+
+class MinutesCorrection(models.Model):
+    """A party's objection to the minutes, with what is wrong and the wording it proposes.
+
+    Pending until the secretariat revises the minutes (``revised``) or refuses the request with a
+    reason (``rejected``); while one is pending, silence does not confirm the minutes.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("minutes correction", "Pending")
+        REVISED = "revised", pgettext_lazy("minutes correction", "Minutes revised")
+        REJECTED = "rejected", pgettext_lazy("minutes correction", "Rejected")
+
+    outcome = models.ForeignKey(Outcome, on_delete=models.CASCADE, related_name="corrections")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", verbose_name=_("organization")
+    )
+    #: the version of the minutes the correction is about
+    revision = models.PositiveSmallIntegerField(_("version of the minutes"), default=1)
+    text = models.TextField(_("correction requested"))
+    requested_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    status = models.CharField(
+        pgettext_lazy("minutes correction", "status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    answer = models.TextField(_("answer of the secretariat"), blank=True)
+    answered_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("answered by")
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("correction of the minutes")
+        verbose_name_plural = _("corrections of the minutes")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            # One open objection per party: a second one while the first is pending is refused.
+            models.UniqueConstraint(
+                fields=["outcome", "organization"],
+                condition=models.Q(status="pending"),
+                name="partnership_one_pending_correction",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome_id} {self.organization_id} {self.status}"
 
 
 class ActionItem(models.Model):

@@ -59,6 +59,12 @@ ROUTES: dict[str, tuple[Rule, ...]] = {
     # silence is consent, not a missed deadline: the parties hear so by email too (the scan sends no breach)
     "confirm_minutes_by_silence": (Rule(("parties",), kind="minutes_confirmed_by_silence"),
                                    Rule(("secretariat",), channels=(IN_APP,), kind="minutes_confirmed_by_silence")),
+    # an objection instead of a confirmation: the secretariat answers it, the parties hear the answer
+    "minutes_correction_requested": (Rule(("secretariat",), kind="minutes_correction_requested"),
+                                     Rule(("parties",), channels=(IN_APP,), kind="minutes_correction_requested")),
+    "minutes_revised":    (Rule(("parties",), kind="minutes_revised"),
+                           Rule(("secretariat",), channels=(IN_APP,), kind="minutes_revised")),
+    "minutes_correction_rejected": (Rule(("parties",), kind="minutes_correction_rejected"),),
     # follow-up
     "start_follow_up":    (Rule(("parties", "action_owners")),),
     "action_item_created": (Rule((ACTION_OWNER,), kind="action_assigned"),),
@@ -87,6 +93,37 @@ MESSAGES = {
 }
 
 
+# The words of the minutes' correction round (kinds of this workflow's own).
+MINUTES_MESSAGES: dict[str, Message] = {
+    "minutes_correction_requested": Message(
+        _("Correction of the minutes requested"),
+        _("%(reference)s: correction of the minutes requested"),
+        _(
+            "%(actor)s asked for a correction of the minutes of “%(title)s”. The secretariat revises the minutes "
+            "or answers the request; until then, silence does not confirm them."
+        ),
+    ),
+    "minutes_revised": Message(
+        _("Minutes revised"),
+        _("%(reference)s: the minutes are revised, please confirm them again"),
+        _(
+            "The secretariat revised the minutes of “%(title)s”. Earlier confirmations no longer count: please "
+            "read the revised minutes and confirm them; silence counts as consent once the new confirmation "
+            "period ends."
+        ),
+    ),
+    "minutes_correction_rejected": Message(
+        _("Correction of the minutes refused"),
+        _("%(reference)s: correction of the minutes refused"),
+        _(
+            "The secretariat refused the request to correct the minutes of “%(title)s”; its reason is below. The "
+            "confirmation period resumes where it paused."
+        ),
+    ),
+}
+
+
 def register() -> None:
     register_routes(DialogueRequest.case_type(), ROUTES)
     register_messages(MESSAGES)
+    register_messages(MINUTES_MESSAGES)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -37,6 +39,7 @@ from .models import (
     InfoRequest,
     Meeting,
     MinutesConfirmation,
+    MinutesCorrection,
     Outcome,
     Vote,
 )
@@ -373,6 +376,62 @@ def request_detail(reference: str, user: Any) -> DialogueRequest:
         AuditEvent.objects.filter(case_type=CASE_TYPE, case_id=request.pk).select_related("actor").order_by("seq")
     )
     return request
+
+
+@dataclass
+class MinutesRound:
+    """Where the confirmation of a request's minutes stands: who must still confirm, who objected."""
+
+    #: party organizations that have not confirmed the current minutes (the requester first)
+    waiting: list[Any] = field(default_factory=list)
+    #: party organizations that have, with their confirmation rows
+    confirmed: list[MinutesConfirmation] = field(default_factory=list)
+    #: correction requests the secretariat has not answered yet
+    pending: list[MinutesCorrection] = field(default_factory=list)
+    #: the version of the minutes to confirm (1 as documented, more once revised)
+    revision: int = 1
+
+    @property
+    def waits_for_secretariat(self) -> bool:
+        return bool(self.pending)
+
+
+def awaits_minutes(request: DialogueRequest) -> bool:
+    return request.state == flows.OUTCOME_DOCUMENTED and request.minutes_confirmed_at is None
+
+
+def minutes_rounds(requests: Iterable[DialogueRequest]) -> dict[int, MinutesRound]:
+    """The confirmation round of each request whose minutes await the parties (three queries for any number).
+
+    Uses each request's requesting organization and counterparts as loaded (``_base`` prefetches them).
+    """
+    waiting = [request for request in requests if awaits_minutes(request)]
+    if not waiting:
+        return {}
+    ids = [request.pk for request in waiting]
+    confirmations: dict[int, list[MinutesConfirmation]] = {pk: [] for pk in ids}
+    for row in MinutesConfirmation.objects.filter(outcome__request_id__in=ids).select_related(
+        "organization", "outcome"
+    ):
+        confirmations[row.outcome.request_id].append(row)
+    pending: dict[int, list[MinutesCorrection]] = {pk: [] for pk in ids}
+    corrections = MinutesCorrection.objects.filter(
+        outcome__request_id__in=ids, status=MinutesCorrection.Status.PENDING
+    ).select_related("organization", "outcome", "requested_by")
+    for item in corrections:
+        pending[item.outcome.request_id].append(item)
+    revisions = dict(Outcome.objects.filter(request_id__in=ids).values_list("request_id", "minutes_revision"))
+    rounds = {}
+    for request in waiting:
+        done = {row.organization_id for row in confirmations[request.pk]}
+        parties = [request.requesting_organization, *request.counterpart_organizations.all()]
+        rounds[request.pk] = MinutesRound(
+            waiting=[organization for organization in parties if organization.pk not in done],
+            confirmed=confirmations[request.pk],
+            pending=pending[request.pk],
+            revision=revisions.get(request.pk, 1),
+        )
+    return rounds
 
 
 def outcome_visible_to(request: DialogueRequest, user: Any) -> bool:

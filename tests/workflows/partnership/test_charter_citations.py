@@ -45,6 +45,7 @@ CARRIES = {
     "minutes_already_confirmed": "confirm the minutes",
     "already_confirmed": "confirm the minutes",
     "minutes_not_confirmed": "confirm the minutes",
+    "correction_pending": "silence within the confirmation period is consent",
     "actions_open": "done or dropped with a justification",
     "owner_not_party": "Agreed actions have owners",
     "organization_inactive": "active member",

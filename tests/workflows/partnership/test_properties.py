@@ -51,9 +51,11 @@ SECRETARIAT_ONLY = {
     "start_follow_up",
     "close",
     "reopen",
+    "minutes_revised",
+    "minutes_correction_rejected",
 }
 REQUESTER_ONLY = {"submit", "provide_info", "withdraw", "appeal"}
-PARTIES_ONLY = {"confirm_minutes"}
+PARTIES_ONLY = {"confirm_minutes", "minutes_correction_requested"}
 CHAIR_ONLY = {"decide"}
 # The committee's rule for a side left without eligible members: no one in this world is the secretariat lead.
 SECRETARIAT_LEAD_ONLY = {"referred_to_platform", "platform_decided"}
@@ -160,6 +162,18 @@ def transition_data(
         return outcome_data(**{broken: ""})
     if name == "confirm_minutes":
         return {} if valid else {"organization": draw(st.sampled_from([world.other_cso.pk, -1, "x"]))}
+    if name == "minutes_correction_requested":
+        return (
+            {"correction": "Paragraph 2 is wrong."}
+            if valid
+            else {"correction": draw(st.sampled_from(["", "x" * 4100]))}
+        )
+    if name == "minutes_revised":
+        if valid:
+            return {"minutes": f"Revised minutes {draw(st.integers(0, 9))}.", "note": "Paragraph 2."}
+        return draw(st.sampled_from([{"minutes": "", "note": "x"}, {"minutes": "New.", "note": ""}]))
+    if name == "minutes_correction_rejected":
+        return {"reason": "The minutes are right."} if valid else draw(st.sampled_from([{}, {"correction_id": "x"}]))
     if name == "reopen":
         target = draw(st.sampled_from(["", "follow_up", "outcome_documented"])) if valid else "closed"
         return {"reason": "The ministry asked for more.", "target_state": target}

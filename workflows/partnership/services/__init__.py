@@ -6,7 +6,7 @@ from .actions import action_item_create, action_item_update, action_update_add
 from .attachments import attachment_add, attachment_validate
 from .committee import absence_declare, committee_settle, conflict_declare, vote_cast
 from .meetings import meeting_ics
-from .outcomes import outcome_read_restricted
+from .outcomes import MinutesToRead, minutes_read, outcome_read_restricted
 from .queue import RowResult, request_assign, requests_assign
 from .requests import (
     attendance_record,
@@ -15,6 +15,9 @@ from .requests import (
     meeting_reschedule,
     meeting_schedule,
     minutes_confirm,
+    minutes_correction_reject,
+    minutes_correction_request,
+    minutes_revise,
     outcome_document,
     participant_register,
     request_accept,
@@ -48,7 +51,12 @@ __all__ = [
     "meeting_record",
     "meeting_reschedule",
     "meeting_schedule",
+    "MinutesToRead",
     "minutes_confirm",
+    "minutes_correction_reject",
+    "minutes_correction_request",
+    "minutes_read",
+    "minutes_revise",
     "outcome_document",
     "outcome_read_restricted",
     "participant_register",

@@ -246,6 +246,32 @@ def minutes_confirm(
     return request_transition(request=request, name="confirm_minutes", actor=actor, data=data, **options)
 
 
+def minutes_correction_request(
+    *, request: DialogueRequest, actor: Any, correction: str, organization: int | None = None, **options: Any
+) -> DialogueRequest:
+    """A party objects to the minutes instead of confirming them: what is wrong and the wording it proposes."""
+    data: dict[str, Any] = {"correction": correction}
+    if organization:
+        data["organization"] = organization
+    return request_transition(request=request, name="minutes_correction_requested", actor=actor, data=data, **options)
+
+
+def minutes_revise(*, request: DialogueRequest, actor: Any, minutes: str, note: str, **options: Any) -> DialogueRequest:
+    """The secretariat's revised minutes: every party confirms them again, on a new confirmation period."""
+    data = {"minutes": minutes, "note": note}
+    return request_transition(request=request, name="minutes_revised", actor=actor, data=data, **options)
+
+
+def minutes_correction_reject(
+    *, request: DialogueRequest, actor: Any, reason: str, correction_id: int | None = None, **options: Any
+) -> DialogueRequest:
+    """The secretariat refuses a correction request with its reason; the confirmation period resumes."""
+    data: dict[str, Any] = {"reason": reason}
+    if correction_id:
+        data["correction_id"] = correction_id
+    return request_transition(request=request, name="minutes_correction_rejected", actor=actor, data=data, **options)
+
+
 def request_follow_up_start(*, request: DialogueRequest, actor: Any, **options: Any) -> DialogueRequest:
     return request_transition(request=request, name="start_follow_up", actor=actor, **options)
 
