@@ -39,6 +39,11 @@ def main() -> None:
     env = {"ENGINE_OUTBOX_ROUTER": "", "ENGINE_OUTBOX_DISPATCHER": ""}
     os.environ.pop("REDIS_URL", None)
     with scratch_database(BENCH_DB, keep=args.keep, env=env):
+        from workflows.sample.models import Ticket
+
+        # Tickets audit their title and note for this run: every event carries a digest, and
+        # each verification also holds every ticket's live fields to its last event's digest.
+        Ticket.audited_fields = ("title", "note")
         run(args)
 
 
@@ -70,20 +75,27 @@ def generate(cases: int, events: int) -> int:
             to_state = states[(seq - 1) % len(states)]
             # Only the data varies from case to case; the hash is computed over the canonical form.
             canonical = _CANONICAL.replace("e.", "x.")
+            # Every event carries the digest of the ticket's audited fields (title, note), as
+            # engine.snapshot writes it: sha256 of {"case":{"note":"","title":"Ticket n"}}.
             cursor.execute(
                 f"""
-                WITH x AS (
+                WITH s AS (
+                    SELECT t.*, '{{"case":{{"note":"","title":' || to_json(t.title)::text || '}}}}' AS snap
+                      FROM sample_ticket t
+                ), x AS (
                     SELECT 'sample.ticket'::varchar AS case_type, t.id AS case_id, t.reference AS case_reference,
                            %s::int AS seq, now() - interval '1 day' + %s * interval '1 minute' AS occurred_at,
                            %s::bigint AS actor_id, 'bench-staff'::varchar AS actor_label, 'staff'::varchar AS actor_role,
                            %s::varchar AS action, %s::varchar AS from_state, %s::varchar AS to_state,
                            jsonb_build_object('note', 'step ' || %s || ' of ' || t.reference, 'n', t.id) AS data,
-                           '192.0.2.1'::inet AS ip_address, 'bench'::varchar AS user_agent, h.hash AS prev_hash
-                      FROM sample_ticket t JOIN heads h ON h.case_id = t.id
+                           '192.0.2.1'::inet AS ip_address, 'bench'::varchar AS user_agent, h.hash AS prev_hash,
+                           encode(sha256(convert_to(t.snap, 'UTF8')), 'hex')::varchar AS digest,
+                           t.snap::jsonb AS snapshot
+                      FROM s t JOIN heads h ON h.case_id = t.id
                 ), hashed AS (
                     INSERT INTO engine_auditevent (case_type, case_id, case_reference, seq, occurred_at, actor_id,
                         actor_label, actor_role, action, from_state, to_state, data, ip_address, user_agent,
-                        prev_hash, hash)
+                        prev_hash, digest, snapshot, hash)
                     SELECT x.*, encode(sha256(convert_to(x.prev_hash || {canonical}, 'UTF8')), 'hex') FROM x
                     RETURNING case_id, hash
                 )
@@ -150,7 +162,7 @@ def endpoint(figures: Figures, calls: int) -> None:
 
     from django.contrib.auth import get_user_model
     from django.test.utils import setup_test_environment
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     from engine import tasks
@@ -163,7 +175,7 @@ def endpoint(figures: Figures, calls: int) -> None:
     auditor = get_user_model().objects.create(username="bench-auditor")
     PlatformRole.objects.create(user=auditor, role=PlatformRole.Role.AUDITOR)
     client = APIClient(HTTP_ACCEPT_LANGUAGE="en", HTTP_HOST="localhost")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=auditor).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=auditor)[1]}")
     durations = []
     for index in range(calls + 5):
         begin = time.perf_counter()

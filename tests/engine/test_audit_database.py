@@ -154,3 +154,114 @@ def test_heads_collected_in_the_database_pass_match_the_python_pass(tickets, sta
     python = verify_all(method="python", collect_heads=True)
     database = verify_all(method="database", collect_heads=True)
     assert database.heads == python.heads and len(database.heads) == 5
+
+
+# --- the fast path of the set-based pass (engine.audit_sql._EVENTS) ------------------------
+
+
+def _swap_seq(ticket: Ticket, first: int, second: int) -> None:
+    """Swap two events' sequence numbers (through a free number: (case, seq) is unique)."""
+    a, b = event_id(ticket, first), event_id(ticket, second)
+    raw("UPDATE engine_auditevent SET seq = 1000 WHERE id = %s", [a])
+    raw("UPDATE engine_auditevent SET seq = %s WHERE id = %s", [first, b])
+    raw("UPDATE engine_auditevent SET seq = %s WHERE id = %s", [second, a])
+
+
+def test_changed_hash_and_reordered_seq_are_named_alike(tickets):
+    drop_audit_triggers()
+    t0, t1, t2, t3, _t4 = tickets
+    # a hash replaced by another well-formed one
+    raw("UPDATE engine_auditevent SET hash = repeat('ab', 32) WHERE id = %s", [event_id(t0, 2)])
+    # the first event's hash replaced, and the next event's link made to match it
+    raw("UPDATE engine_auditevent SET hash = repeat('cd', 32) WHERE id = %s", [event_id(t1, 1)])
+    raw("UPDATE engine_auditevent SET prev_hash = repeat('cd', 32) WHERE id = %s", [event_id(t1, 2)])
+    # two events swapped in the order
+    _swap_seq(t2, 2, 3)
+    # the last event's hash changed along with the head on the case
+    raw("UPDATE engine_auditevent SET hash = repeat('ef', 32) WHERE id = %s", [event_id(t3, 3)])
+    raw("UPDATE sample_ticket SET audit_hash = repeat('ef', 32) WHERE id = %s", [t3.pk])
+    python, database = _both()
+    assert database == python
+    named = {(f["reference"], f["seq"], f["code"]) for f in database["failures"]}
+    assert named == {
+        (t0.reference, 2, "hash_mismatch"),
+        (t1.reference, 1, "hash_mismatch"),
+        (t2.reference, 2, "broken_link"),
+        (t3.reference, 3, "hash_mismatch"),
+    }
+
+
+@pytest.mark.parametrize(
+    "recorded, stored",
+    [
+        # jsonb's text closed up at ", " and ": " would read the same as the canonical bytes of
+        # what was recorded: the fast form must parse back to what is stored to be trusted
+        ({"note": "x,"}, {"note": "x, "}),
+        ({"note": 'say":x'}, {"note": 'say": x'}),
+        # the same keys and values in another order of the text are the same data
+        ({"b": 1, "aa": 2}, {"aa": 2, "b": 1}),
+    ],
+)
+def test_data_whose_closed_up_text_reads_like_the_recorded_one(staff, recorded, stored):
+    ticket = engine.create_case(Ticket, actor=staff, title="Printer", owner=staff)
+    engine.run(ticket, "open", actor=staff, audit_data=recorded)
+    drop_audit_triggers()
+    raw("UPDATE engine_auditevent SET data = %s::jsonb WHERE id = %s", [json.dumps(stored), event_id(ticket, 2)])
+    python, database = _both()
+    assert database == python
+    expected = [] if stored == recorded else [(ticket.reference, 2, "hash_mismatch")]
+    assert [(f["reference"], f["seq"], f["code"]) for f in database["failures"]] == expected
+
+
+def test_common_data_is_judged_without_the_exact_form(staff, monkeypatch):
+    # given events whose data jsonb writes in code point order: nothing escaped, no nested value
+    for number in range(3):
+        ticket = engine.create_case(Ticket, actor=staff, title=f"Printer {number}", owner=staff)
+        engine.run(ticket, "open", actor=staff, audit_data={"n": number, "note": f"floor {number}, west"})
+    # when the exact canonical form of the data is made to fail
+    chains = audit_sql._CHAINS.replace(audit_sql._hashes_to(audit_sql._DATA), "false")
+    assert chains != audit_sql._CHAINS
+    monkeypatch.setattr(audit_sql, "_CHAINS", chains)
+    rechecked: list[int] = []
+    real = audit._recheck
+    monkeypatch.setattr(audit, "_recheck", lambda *args: rechecked.append(args[2]) or real(*args))
+    # then the fast form alone verifies them: no case is left to Python
+    assert verify_all(method="database").as_dict()["failures"] == []
+    assert rechecked == []
+
+
+@pytest.fixture
+def audited_tickets(staff, monkeypatch):
+    """Tickets that audit their title and note: every event carries a digest."""
+    monkeypatch.setattr(Ticket, "audited_fields", ("title", "note"), raising=False)
+    made = []
+    for number in range(4):
+        ticket = engine.create_case(Ticket, actor=staff, title=f"Printer {number}", owner=staff)
+        engine.run(ticket, "open", actor=staff, audit_data={"note": f"floor {number}"})
+        made.append(ticket)
+    return made
+
+
+def test_broken_digests_are_named_alike(audited_tickets):
+    assert AuditEvent.objects.filter(digest__isnull=True).count() == 0
+    drop_audit_triggers()
+    t0, t1, t2, _t3 = audited_tickets
+    # the digest inside an event rewritten
+    raw("UPDATE engine_auditevent SET digest = repeat('0', 64) WHERE id = %s", [event_id(t0, 2)])
+    # an audited field changed behind the engine
+    raw("UPDATE sample_ticket SET title = 'Scanner' WHERE id = %s", [t1.pk])
+    # and the field together with the record of what it was
+    raw("UPDATE sample_ticket SET title = 'Fax' WHERE id = %s", [t2.pk])
+    raw(
+        "UPDATE engine_auditevent SET snapshot = jsonb_set(snapshot, '{case,title}', '\"Fax\"') WHERE id = %s",
+        [event_id(t2, 2)],
+    )
+    python, database = _both()
+    assert database == python
+    named = {(f["reference"], f["seq"], f["code"]) for f in database["failures"]}
+    assert named == {
+        (t0.reference, 2, "hash_mismatch"),
+        (t1.reference, 2, "field_changed"),
+        (t2.reference, 2, "snapshot_altered"),
+    }
+    assert (database["digests_checked"], database["cases_without_digest"]) == (3, 0)
