@@ -4,8 +4,9 @@ DRF builds a list answer by instantiating every model (and every related model),
 serializer field of each row through ``get_attribute`` and ``to_representation``: at 100 rows of 30
 fields with nested organizations that is most of a list call's time. ``ValuesRows`` reads the
 serializer's fields ONCE and compiles each into a lookup for ``QuerySet.values()`` plus the plain
-conversion DRF would apply to it (a datetime in the current time zone as ISO 8601, a date as ISO 8601,
-an int, a bool, a str). A page is then one ``values()`` query for the rows and one query per
+conversion DRF would apply to it (a datetime in the current time zone as ISO 8601, a date as ISO 8601;
+a str, int or bool as the database gave it), then all of them into one function per time zone whose
+body is a single dict display. A page is then one ``values()`` query for the rows and one query per
 many-to-many field for the whole page: the number of queries does not depend on the page size.
 
 The serializer stays the one description of the answer (and of the schema): a field added to it
@@ -85,6 +86,40 @@ def _datetime_converter(field: serializers.DateTimeField) -> Callable[[Any], Con
     return for_zone
 
 
+_COMPILED: dict[tuple[int, Any], Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {}
+
+
+class _Env:
+    """The names a compiled row function refers to (converters, functions)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {}
+
+    def add(self, value: Any) -> str:
+        name = f"_c{len(self.names)}"
+        self.names[name] = value
+        return name
+
+
+def _compiled(parts: list[Any], zone: Any) -> Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]:
+    """One function ``(row, many) -> answer`` whose body is a single dict display: no per-field call.
+
+    Compiled once per field list and time zone (``parts`` lists live as long as the module's renderers).
+    """
+    key = (id(parts), zone)
+    if key not in _COMPILED:
+        _COMPILED[key] = _compile_function(parts, zone)
+    return _COMPILED[key]
+
+
+def _compile_function(parts: list[Any], zone: Any) -> Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]:
+    env = _Env()
+    body = ", ".join(f"{part.name!r}: {part.source(env, zone)}" for part in parts)
+    namespace = dict(env.names)
+    exec(f"def render(row, many):\n    return {{{body}}}\n", namespace)  # noqa: S102 - our own field names only
+    return namespace["render"]  # type: ignore[no-any-return]
+
+
 class _Plain:
     """One field read from one values column."""
 
@@ -96,15 +131,19 @@ class _Plain:
     def lookups(self) -> list[str]:
         return [self.lookup]
 
-    def bind(self, zone: Any) -> Callable[[dict[str, Any], dict[Any, list[Any]]], Any]:
-        lookup = self.lookup
+    def _unchanged(self) -> bool:
+        """Whether DRF gives back the database's value itself (a str for a str, an int for an int ...)."""
+        if type(self.field) is serializers.ChoiceField:
+            mapping = self.field.choice_strings_to_values  # type: ignore[attr-defined]
+            return all(isinstance(key, str) and key == text for text, key in mapping.items())
+        return self.convert in (str, int, bool)
+
+    def source(self, env: _Env, zone: Any) -> str:
+        read = f"row[{self.lookup!r}]"
+        if self.for_zone is None and self._unchanged():
+            return read
         convert = self.for_zone(zone) if self.for_zone is not None else (self.convert or self.field.to_representation)
-
-        def read(row: dict[str, Any], _many: dict[Any, list[Any]]) -> Any:
-            value = row[lookup]
-            return None if value is None else convert(value)
-
-        return read
+        return f"(None if (v := {read}) is None else {env.add(convert)}(v))"
 
 
 class _Nested:
@@ -119,16 +158,9 @@ class _Nested:
     def lookups(self) -> list[str]:
         return [self.null_lookup, *(lookup for part in self.fields for lookup in part.lookups())]
 
-    def bind(self, zone: Any) -> Callable[[dict[str, Any], dict[Any, list[Any]]], Any]:
-        null_lookup = self.null_lookup
-        parts = [(part.name, part.bind(zone)) for part in self.fields]
-
-        def read(row: dict[str, Any], many: dict[Any, list[Any]]) -> Any:
-            if row[null_lookup] is None:
-                return None
-            return {name: part(row, many) for name, part in parts}
-
-        return read
+    def source(self, env: _Env, zone: Any) -> str:
+        inner = ", ".join(f"{part.name!r}: {part.source(env, zone)}" for part in self.fields)
+        return f"(None if row[{self.null_lookup!r}] is None else {{{inner}}})"
 
 
 class _Many:
@@ -141,29 +173,24 @@ class _Many:
         # The reverse name from the related rows back to ours (what prefetch_related filters on).
         self.back = relation.remote_field.related_query_name or relation.remote_field.related_name
         self.fields = _compile(serializer.child, self.related_model)  # type: ignore[attr-defined]
+        self.columns = sorted({lookup for part in self.fields for lookup in part.lookups()})
 
     def lookups(self) -> list[str]:
         return []
 
     def fetch(self, ids: list[Any], zone: Any) -> dict[Any, list[Any]]:
         """{our row id: [rendered related rows]} in the related model's default order, like a prefetch."""
-        columns = sorted({lookup for part in self.fields for lookup in part.lookups()})
-        parts = [(part.name, part.bind(zone)) for part in self.fields]
         found: dict[Any, list[Any]] = {pk: [] for pk in ids}
         if not ids:
             return found
-        rows = self.related_model._default_manager.filter(**{f"{self.back}__in": ids}).values(self.back, *columns)
+        render = _compiled(self.fields, zone)
+        rows = self.related_model._default_manager.filter(**{f"{self.back}__in": ids}).values(self.back, *self.columns)
         for row in rows:
-            found[row[self.back]].append({name: part(row, {}) for name, part in parts})
+            found[row[self.back]].append(render(row, {}))
         return found
 
-    def bind(self, zone: Any) -> Callable[[dict[str, Any], dict[Any, list[Any]]], Any]:
-        key = self.name
-
-        def read(row: dict[str, Any], many: dict[Any, list[Any]]) -> Any:
-            return many[key][row["pk"]]
-
-        return read
+    def source(self, env: _Env, zone: Any) -> str:
+        return f"many[{self.name!r}][row['pk']]"
 
 
 class _Method:
@@ -175,9 +202,8 @@ class _Method:
     def lookups(self) -> list[str]:
         return self._lookups
 
-    def bind(self, zone: Any) -> Callable[[dict[str, Any], dict[Any, list[Any]]], Any]:
-        function = self.function
-        return lambda row, _many: function(row)
+    def source(self, env: _Env, zone: Any) -> str:
+        return f"{env.add(self.function)}(row)"
 
 
 def _compile(
@@ -260,5 +286,5 @@ class ValuesRows:
         zone = timezone.get_current_timezone() if settings.USE_TZ else None
         ids = [row["pk"] for row in rows]
         many = {part.name: part.fetch(ids, zone) for part in self.many}
-        readers = [(part.name, part.bind(zone)) for part in self.parts]
-        return [{name: read(row, many) for name, read in readers} for row in rows]
+        render = _compiled(self.parts, zone)
+        return [render(row, many) for row in rows]
