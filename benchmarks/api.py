@@ -98,7 +98,7 @@ def generate() -> dict:
     from django.db import connection
 
     from engine.models import AuditEvent
-    from partners.models import Membership, Organization, PlatformRole, Theme
+    from partners.models import CommitteeSeat, Membership, Organization, PlatformRole, Theme
     from workflows.partnership.flows import RequestFlow
     from workflows.partnership.models import DialogueRequest, Meeting, Outcome
 
@@ -120,6 +120,12 @@ def generate() -> dict:
     )
     coordinator = User.objects.create(username="bench-cso", password=password)
     Membership.objects.create(user=coordinator, organization=organizations[0], role=Membership.Role.COORDINATOR)
+    auditor = User.objects.create(username="bench-auditor", password=password)
+    PlatformRole.objects.create(user=auditor, role=PlatformRole.Role.AUDITOR)
+    # A civil-society seat whose holder is also a member of a CSO: sees every non-draft request OR its own drafts.
+    committee_member = User.objects.create(username="bench-committee", password=password)
+    CommitteeSeat.objects.create(user=committee_member, side="civil", organization=organizations[2])
+    Membership.objects.create(user=committee_member, organization=organizations[2], role=Membership.Role.MEMBER)
     org_ids = [org.pk for org in organizations]
     theme_ids = list(Theme.objects.values_list("pk", flat=True))
     states = list(RequestFlow.state_labels)
@@ -223,7 +229,13 @@ def generate() -> dict:
         cursor.execute(f"SELECT count(*) FROM {AuditEvent._meta.db_table}")
         events = cursor.fetchone()[0]
     print(f"  {REQUESTS:,} requests, {events:,} audit events in {time.perf_counter() - t0:.1f} s", flush=True)
-    return {"secretariat": secretariat, "coordinator": coordinator, "organization": organizations[0]}
+    return {
+        "secretariat": secretariat,
+        "coordinator": coordinator,
+        "auditor": auditor,
+        "committee": committee_member,
+        "organization": organizations[0],
+    }
 
 
 # --- measuring --------------------------------------------------------------------------------------
@@ -349,6 +361,20 @@ def measure(args: argparse.Namespace, people: dict, figures: Figures) -> None:
         lambda index: coordinator.get("/api/v1/requests/", {"page_size": 10, "page": deep}),
     )
     figures.add(f"coordinator page_size=10 page={deep}: p95", p95, "ms", baseline="raw SQL page_size=10: median")
+    for role, label in (("committee", "a committee member (also a CSO member)"), ("auditor", "an auditor")):
+        client = _client(people[role])
+        print(f"\nList, as {label}:")
+        for size in (10, 50, 100):
+            median, p95, role_queries = timed_calls(
+                f"GET /requests/?page_size={size}",
+                args.calls,
+                lambda index, size=size, client=client: client.get(
+                    "/api/v1/requests/", {"page_size": size, "page": 1 + index % 5}
+                ),
+            )
+            figures.add(f"{role} page_size={size}: median", median, "ms", baseline=f"raw SQL page_size={size}: median")
+            figures.add(f"{role} page_size={size}: p95", p95, "ms", baseline=f"raw SQL page_size={size}: median")
+            figures.add(f"{role} page_size={size}: queries", max(role_queries), "queries")
     print("\nDetail and history, random requests, as the secretariat:")
     _m, p95, _q = timed_calls(
         "GET /requests/{ref}/",

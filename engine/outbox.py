@@ -146,6 +146,16 @@ def insert_rows(rows: list[OutboxMessage]) -> list[OutboxMessage]:
         return rows
     if connection.vendor != "postgresql":
         return OutboxMessage.objects.bulk_create(rows, ignore_conflicts=False)
+    sql, params = insert_statement(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    adopt_ids(rows, ids)
+    return rows
+
+
+def insert_statement(rows: list[OutboxMessage]) -> tuple[str, list[Any]]:
+    """The PostgreSQL ``INSERT … RETURNING id`` of ``rows`` (ids in the rows' order) and its one parameter."""
     now = timezone.now()
     records = []
     # Rows of one batch mostly share their moments (the router stamps them all alike).
@@ -164,26 +174,35 @@ def insert_rows(rows: list[OutboxMessage]) -> list[OutboxMessage]:
         records.append(record)
     # As strict as the JSONField (no encoder): routers hand over ``jsonable`` payloads.
     document = json.dumps(records, ensure_ascii=False)
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), [document])
-        ids = [pk for (pk,) in cursor.fetchall()]
+    return _insert_sql(), [document]
+
+
+def adopt_ids(rows: list[OutboxMessage], ids: list[int]) -> None:
+    """Give ``rows`` the ids the database handed out for them (in their order)."""
     for row, pk in zip(rows, ids, strict=True):
         row.pk = pk
         row._state.adding = False
         row._state.db = connection.alias
-    return rows
+
+
+def route(events: list[OutboxEvent]) -> list[OutboxMessage]:
+    """The outbox rows ``events`` route to (not written yet)."""
+    return list(router()(events)) if events else []
+
+
+def dispatch_after_commit(rows: list[OutboxMessage]) -> None:
+    """Hand the written ``rows`` to the dispatcher once the transaction commits."""
+    send = dispatcher()
+    ids = [row.pk for row in rows if row.pk is not None]
+    if send is not None and ids:
+        transaction.on_commit(lambda: send(ids))
 
 
 def emit(events: list[OutboxEvent]) -> list[OutboxMessage]:
     """Write the outbox rows for ``events`` in the current transaction (one INSERT); dispatch after commit."""
-    if not events:
-        return []
-    rows = router()(events)
+    rows = route(events)
     if not rows:
         return []
     created = insert_rows(rows)
-    send = dispatcher()
-    ids = [row.pk for row in created if row.pk is not None]
-    if send is not None and ids:
-        transaction.on_commit(lambda: send(ids))
+    dispatch_after_commit(created)
     return created

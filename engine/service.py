@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, idempotency, outbox, registry, sla
+from . import audit, idempotency, outbox, registry, sla, writes
 from . import snapshot as snapshots
 from .errors import (
     ConcurrentChange,
@@ -199,6 +199,7 @@ def _run_locked(
     if expected_version is not None and locked.version != expected_version:
         raise ConcurrentChange()
 
+    version_locked = locked.version
     flow = flow_cls(locked, actor)
     now = occurred_at or timezone.now()
     flow.now = now  # roles, guards and the body read the action's time (the scan's as-of time), like the event
@@ -264,18 +265,16 @@ def _run_locked(
     followers = [
         (audit.build_event(locked, snapshot=snapshot, **fields), notify) for fields, notify in _unqueue(queued)
     ]
-    if spec.is_action:
-        type(locked).objects.filter(pk=locked.pk).update(audit_seq=locked.audit_seq, audit_hash=locked.audit_hash)
-    else:
-        locked.save(force_update=True)
-    event.save(force_insert=True)
-    for follower, _notify in followers:
-        follower.save(force_insert=True)
-    outbox.emit(
-        [
+    # The case row (version-checked), the events and the outbox rows: one statement where it can (engine.writes).
+    writes.save_unit(
+        locked,
+        moved=not spec.is_action,
+        version=version_locked,
+        events=[event, *(follower for follower, _notify in followers)],
+        notices=[
             _outbox_event(locked, event, actor, {"from_state": from_state, "to_state": to_state}),
             *(_outbox_event(locked, follower, follower.actor, {}) for follower, notify in followers if notify),
-        ]
+        ],
     )
     result_data = {"from_state": from_state, "to_state": to_state, "seq": event.seq, "version": locked.version}
     if idempotency_key:
@@ -332,10 +331,13 @@ def record(
         locked = lock(case)
         snapshot = snapshots.take(locked, flow_cls) if snapshots.audits_anything(flow_cls) else None
         event = audit.build_event(locked, snapshot=snapshot, **fields)
-        type(locked).objects.filter(pk=locked.pk).update(audit_seq=locked.audit_seq, audit_hash=locked.audit_hash)
-        event.save(force_insert=True)
-        if notify:
-            outbox.emit([_outbox_event(locked, event, actor, {})])
+        writes.save_unit(
+            locked,
+            moved=False,
+            version=locked.version,
+            events=[event],
+            notices=[_outbox_event(locked, event, actor, {})] if notify else [],
+        )
         case.audit_seq, case.audit_hash = locked.audit_seq, locked.audit_hash
     return event
 

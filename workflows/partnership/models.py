@@ -115,6 +115,10 @@ class DialogueRequest(Case):
         indexes = [
             models.Index(fields=["state", "updated_at"], name="partnership_dr_state_upd"),
             models.Index(fields=["requesting_organization", "state"], name="partnership_dr_org_state"),
+            # The visibility of an organization's people (selectors._own_or_counterpart) read from indexes
+            # alone: its own requests' ids, and whether a counterpart request was accepted.
+            models.Index(fields=["requesting_organization", "id"], name="partnership_dr_org_id"),
+            models.Index(fields=["id"], condition=models.Q(accepted_at__isnull=False), name="partnership_dr_accepted"),
         ]
 
     def __str__(self) -> str:

@@ -60,8 +60,9 @@ def _base() -> QuerySet[DialogueRequest]:
 def _own_or_counterpart(organization_ids: set[int]) -> Q:
     """Requests made by one of ``organization_ids`` (drafts too), or naming one as counterpart once accepted.
 
-    Written as ``id IN (own UNION counterpart)``: each branch uses its own index (the requesting
-    organization's; the counterpart link's), and the page is then sorted from that small set.
+    Written as ``id IN (own UNION counterpart)``: each branch is read from an index alone (the
+    requesting organization's with the id; the counterpart link's by organization, with the partial
+    index of accepted requests), and the page is then sorted from that small set.
     ``own OR counterpart`` over the request table made PostgreSQL walk the whole activity index
     and test every row, slow exactly when the organization sees few of many requests.
     """
