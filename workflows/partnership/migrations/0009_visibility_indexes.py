@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('partners', '0003_seat_governance'),
-        ('partnership', '0006_outcome_public_summary'),
+        ('partnership', '0008_minutes_corrections'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
