@@ -248,3 +248,22 @@ def test_attendance_figures_link_to_the_requests_whose_sessions_were_attended(cl
     for address, figure in links.items():
         assert listed(client, address) == (1 if int(figure) else 0), (address, figure)
     assert client.get(url("portal:search", "en"), {"attended": "nobody"}).status_code == 400
+
+
+def test_a_deadline_passed_between_scans_is_breached_on_the_dashboard_the_queue_and_the_home_page(client, world):
+    # given: two requests at triage whose deadline passed after the last scan (their clocks still say on track)
+    from engine.models import SlaClock
+
+    late = [walk(world, draft(world, title=f"Unscanned {n}"), "submitted") for n in (1, 2)]
+    clocks = SlaClock.objects.filter(case_id__in=[case.pk for case in late], stopped_at__isnull=True)
+    assert clocks.update(due_at=timezone.now() - dt.timedelta(hours=1)) == 2
+    assert not clocks.filter(status=SlaClock.Status.BREACHED).exists()
+    # then: the dashboard, the queue's filter and the home page's overdue list all count both
+    response, _page = page_of(client, world.secretariat)
+    assert response.status_code == 200
+    breached = next(row for row in csv_rows(client, "sla_now") if row[0] == "Breached now")
+    assert breached[1] == "2"
+    assert listed(client, url("portal:search", "en") + "?sla=breached") == 2
+    home = client.get(url("portal:home", "en")).content.decode()
+    overdue = home[home.index('id="overdue-title"') :]
+    assert all(case.reference in overdue for case in late)
