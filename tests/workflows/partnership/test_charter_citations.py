@@ -47,6 +47,7 @@ CARRIES = {
     "minutes_not_confirmed": "confirm the minutes",
     "actions_open": "done or dropped with a justification",
     "owner_not_party": "Agreed actions have owners",
+    "due_date_past": "owners and due dates",
     "organization_inactive": "active member",
     "charter_not_accepted": "accepted the version",
     "charter_outdated": "accepts it again",
