@@ -309,6 +309,7 @@ def record(
     data: dict[str, Any] | None = None,
     context: audit.RequestContext | None = None,
     notify: bool = True,
+    occurred_at: datetime | None = None,
 ) -> AuditEvent | None:
     """Audit an event the flow declares (``Flow.events``) that no action of its own runs.
 
@@ -318,10 +319,14 @@ def record(
     Called from a unit's ``on_success`` on the same case, the event is written right after the
     unit's own (with the same digest) and None is returned.
     Reads are not recorded here: see ``engine.access_log`` (no case lock).
+    ``occurred_at``: the time the event happened, when the service ran it as of another time (the
+    time it gave ``authorize``); now by default.
     """
     flow_cls = registry.flow_for(type(case))
     flow_cls.event_spec(action)  # undeclared events are a programming error
     fields = {"action": action, "actor": actor, "actor_role": actor_role, "data": data, "context": context}
+    if occurred_at is not None:
+        fields["occurred_at"] = occurred_at
     queued = (_deferred.get() or {}).get((case.case_type(), case.pk))
     if queued is not None:
         # Inside a unit's ``on_success`` on this very case: written right after the unit's own event.
@@ -410,17 +415,21 @@ class Capabilities:
         return self.can_view and self.flow.may_read_event(name)
 
 
-def authorize(case: Any, user: Any, name: str, data: dict[str, Any] | None = None) -> TransitionSpec:
-    """Refuse, with reasons, unless ``user`` may take action ``name`` on ``case`` now.
+def authorize(
+    case: Any, user: Any, name: str, data: dict[str, Any] | None = None, *, at: datetime | None = None
+) -> TransitionSpec:
+    """Refuse, with reasons, unless ``user`` may take action ``name`` on ``case`` now (or as of ``at``).
 
     For services that write an action's rows themselves (documents, follow-up items) before
-    recording its event: the same state, role and guard checks the engine's ``run`` makes.
+    recording its event: the same state, role and guard checks the engine's ``run`` makes. Guards
+    read ``at`` through ``flow.clock()``, as ``run`` gives them its ``occurred_at``.
     """
     flow_cls = registry.flow_for(type(case))
     spec = flow_cls.unit(name)
     if spec is None:
         raise UnknownTransition()
     flow = flow_cls(case, user, data)
+    flow.now = at
     # Who before when: a person who may never take the action is told so whatever the state.
     if spec.role_for(flow, user) is None:
         raise _not_permitted(spec, flow, user)

@@ -10,8 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+
+from engine.dates import DayFirstDateInput, DayFirstDateTimeInput
+
+from .forms import DATE_HINT, DATETIME_HINT
 
 HARVESTING_HELP = {
     "what_changed": _("The change in policy, practice or behaviour the dialogue contributed to."),
@@ -22,18 +27,8 @@ HARVESTING_HELP = {
 }
 
 
-class LocalDateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
-
-
-class LocalDateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
+LocalDateTimeInput = DayFirstDateTimeInput  # the names other modules knew; now day-first text boxes
+LocalDateInput = DayFirstDateInput
 
 
 def _organization_choices(case: Any) -> list[tuple[int, str]]:
@@ -108,9 +103,22 @@ def dress(form: forms.Form, case: Any) -> forms.Form:
             field.widget = forms.HiddenInput()
             continue
         if isinstance(field, forms.DateTimeField):
-            field.widget = LocalDateTimeInput()
+            # Typed day first (a date picker's order follows the browser's locale, not Lebanon's).
+            field.widget = DayFirstDateTimeInput()
+            field.help_text = field.help_text or DATETIME_HINT
+            if name == "starts_at" and "allow_non_business_day" in form.fields:
+                # As the date is typed, say whether it is a weekend day or a holiday (portal:day_check).
+                field.widget.attrs.update(
+                    {
+                        "hx-get": reverse("portal:day_check"),
+                        "hx-trigger": "change, keyup changed delay:700ms",
+                        "hx-target": f"#{form[name].auto_id}_day",
+                        "hx-swap": "innerHTML",
+                    }
+                )
         elif isinstance(field, forms.DateField):
-            field.widget = LocalDateInput()
+            field.widget = DayFirstDateInput()
+            field.help_text = field.help_text or DATE_HINT
         elif kind == "IdListField" and name.endswith("organizations"):
             field.widget = forms.CheckboxSelectMultiple(choices=_organization_choices(case))
         elif kind == "TextListField":
@@ -127,6 +135,20 @@ def dress(form: forms.Form, case: Any) -> forms.Form:
         if name in HARVESTING_HELP:
             field.help_text = HARVESTING_HELP[name]
     return form
+
+
+def initial_for(spec: Any, case: Any, session: str = "") -> dict[str, Any] | None:
+    """What a form opens with: the session a button named (``?session=``) and, for a form that
+    changes a session (reschedule), that session as it stands, so only what moves is changed."""
+    initial: dict[str, Any] = {"session": session} if session.isdigit() else {}
+    current = getattr(spec.form, "initial_for", None)
+    if current is not None:
+        from workflows.partnership.sessions import target_session
+
+        meeting = target_session(case, int(session) if session.isdigit() else None)
+        if meeting is not None and meeting.status == meeting.Status.SCHEDULED:
+            initial.update(current(meeting))
+    return initial or None
 
 
 def build(spec: Any, case: Any, data: Any = None, files: Any = None, initial: Any = None) -> forms.Form | None:

@@ -8,7 +8,12 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from engine.dates import DayFirstDateField, DayFirstDateInput
 from engine.text import SingleLineField
+
+#: the hint under every date box (the pattern it reads; engine.dates)
+DATE_HINT = _("Day/month/year, for example 23/11/2026.")
+DATETIME_HINT = _("Day/month/year and time, for example 23/11/2026 14:30.")
 
 
 class SignInForm(AuthenticationForm):
@@ -118,7 +123,7 @@ class ActionItemForm(_OwnIds):
 
     description = forms.CharField(label=_("Action"), widget=forms.Textarea(attrs={"rows": 2}))
     owner_organization = forms.TypedChoiceField(label=_("Owner organization"), coerce=int)
-    due_date = forms.DateField(label=_("Due date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    due_date = DayFirstDateField(label=_("Due date"), help_text=DATE_HINT)
 
     def __init__(self, *args: Any, organizations: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -164,7 +169,8 @@ def dress_request_form(form: forms.Form, own_organizations: list[Any]) -> forms.
     form.fields["format"].widget = forms.RadioSelect(choices=form.fields["format"].choices)
     form.fields["language"].widget = forms.RadioSelect(choices=[c for c in form.fields["language"].choices if c[0]])
     for name in ("period_start", "period_end"):
-        form.fields[name].widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        form.fields[name].widget = DayFirstDateInput()
+        form.fields[name].help_text = DATE_HINT
     for name in ("summary", "policy_question"):
         form.fields[name].widget.attrs["rows"] = 4
     form.fields["summary"].help_text = _("What the dialogue is about and why it is needed now.")

@@ -26,6 +26,7 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from engine.dates import DayFirstDateField
 from partners.models import Organization, Side, Theme
 from workflows.partnership import selectors, sessions
 from workflows.partnership.flows import DRAFT, RequestFlow
@@ -70,8 +71,8 @@ class Filters:
 
 
 class ProgrammeForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DayFirstDateField(label=_("From"), required=False)
+    date_to = DayFirstDateField(label=_("Until"), required=False)
     theme = forms.ModelChoiceField(
         label=_("Theme"), queryset=Theme.objects.order_by("ordering", "code"), to_field_name="code", required=False
     )

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from engine.dates import parse_date
 from engine.models import AuditEvent, SlaClock
 from partners.models import Organization
 from textsearch import index as textsearch
@@ -75,10 +76,8 @@ def _attendance(value: str) -> Q | None:
 
 
 def _parse_date(value: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
+    """A period's end as people type it (day first, or ISO as the dashboard's links write it)."""
+    return parse_date(value) if value else None
 
 
 @dataclass
@@ -135,9 +134,9 @@ class RequestFilters:
             errors.append(_("Choose a side and gender from the list."))
         start, end = _parse_date(self.date_from), _parse_date(self.date_to)
         if self.date_from and start is None:
-            errors.append(_("Enter the start of the period as a date (YYYY-MM-DD)."))
+            errors.append(_("Enter the start of the period as day/month/year, for example 23/11/2026."))
         if self.date_to and end is None:
-            errors.append(_("Enter the end of the period as a date (YYYY-MM-DD)."))
+            errors.append(_("Enter the end of the period as day/month/year, for example 23/11/2026."))
         if start and end and start > end:
             errors.append(_("The end of the period must not be before its start."))
         return errors

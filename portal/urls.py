@@ -6,6 +6,7 @@ from .views import (
     charter,
     committee,
     dashboard,
+    dates,
     dialogue_report,
     drafts,
     follow_up,
@@ -58,6 +59,7 @@ urlpatterns = [
         name="request_action_item_progress",
     ),
     path("follow-up/", follow_up.follow_up_tracker, name="follow_up"),
+    path("calendar/day/", dates.day_check, name="day_check"),
     # oversight
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("dashboard/<slug:key>.csv", dashboard.dashboard_csv, name="dashboard_csv"),

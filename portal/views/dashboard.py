@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from engine.dates import DayFirstDateField
 from partners.models import Organization, Side, Theme
 
 from .. import charts, reports, search
@@ -32,9 +33,8 @@ class DashboardForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        date = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-        self.fields["from"] = forms.DateField(label=_("Submitted on or after"), required=False, widget=date)
-        self.fields["to"] = forms.DateField(label=_("Submitted on or before"), required=False, widget=date)
+        self.fields["from"] = DayFirstDateField(label=_("Submitted on or after"), required=False)
+        self.fields["to"] = DayFirstDateField(label=_("Submitted on or before"), required=False)
         self.fields["theme"] = forms.ModelChoiceField(
             label=_("Theme"),
             queryset=Theme.objects.order_by("ordering", "code"),

@@ -78,6 +78,20 @@ def _apply_errors(form: Any, error: EngineError) -> None:
                 form.add_error(target, message)
 
 
+#: the flow's reasons that are about one field of the form that sent it (shown at that field)
+REASON_FIELDS = {"due_date_past": "due_date"}
+
+
+def _on_fields(form: Any, error: EngineError) -> bool:
+    """Put the refusal's reasons on their fields when every one is about a field of ``form``."""
+    reasons = list(getattr(error, "reasons", None) or [])
+    if not reasons or not all(REASON_FIELDS.get(reason.code) in form.fields for reason in reasons):
+        return False
+    for reason in reasons:
+        form.add_error(REASON_FIELDS[reason.code], reason.text())
+    return True
+
+
 def page_context(request: HttpRequest, case: DialogueRequest, **extra: Any) -> dict[str, Any]:
     who = viewer(request)
     # What this person may do and read here: asked once, of the flow (no rule is restated in the view).
@@ -319,7 +333,7 @@ def request_action(request: HttpRequest, reference: str, name: str) -> HttpRespo
     # A session's own button names it (``?session=``): the form opens on that session.
     session = request.GET.get("session", "")
     extra = _minutes_context(request, case, name, options)
-    initial: dict[str, Any] = {"session": session} if session.isdigit() else {}
+    initial = action_forms.initial_for(spec, case, session) or {}
     if name == "minutes_revised" and extra.get("minutes_read"):
         initial["minutes"] = extra["minutes_read"].outcome.minutes  # the secretariat edits the current text
     form = action_forms.build(spec, case, initial=initial or None)
@@ -479,11 +493,15 @@ def action_item_add(request: HttpRequest, reference: str) -> HttpResponse:
             actor=request.user,
             description=request.POST.get("description", ""),
             owner_organization=request.POST.get("owner_organization") or None,
-            due_date=request.POST.get("due_date") or None,
+            # Typed day first (23/11/2026, ٢٣/١١/٢٠٢٦): the form reads it; the service takes the date.
+            due_date=form.cleaned_data.get("due_date") or request.POST.get("due_date") or None,
             context=RequestContext.from_request(request),
         )
     except EngineError as error:
         _apply_errors(form, error)
+        if _on_fields(form, error):
+            # A rule about one field (a due date in the past): said at the field, in the error summary.
+            return render_page(request, load(request, reference), status=_status(error), action_item_form=form)
         return _refused(request, reference, error, action_item_form=form)
     return _done(request, reference, _("The follow-up action is added."))
 

@@ -205,7 +205,7 @@ def test_bad_filters_are_a_translated_error_never_a_500(client, world, spread, l
         {"sla": "bogus"},
         {"org": "x"},
         {"org": "999999"},
-        {"from": "31/12/2025"},
+        {"from": "12/31/2025"},
         {"from": "2026-02-01", "to": "2026-01-01"},
     ],
 )
@@ -267,3 +267,16 @@ def test_a_deadline_passed_between_scans_is_breached_on_the_dashboard_the_queue_
     home = client.get(url("portal:home", "en")).content.decode()
     overdue = home[home.index('id="overdue-title"') :]
     assert all(case.reference in overdue for case in late)
+
+
+def test_the_request_list_reads_a_typed_period_day_first(client, world, spread):
+    # given: today typed day first, as people in Lebanon write it, and in Arabic-Indic digits
+    client.force_login(world.secretariat)
+    today = timezone.localdate()
+    typed = today.strftime("%d/%m/%Y")
+    arabic = typed.translate({ord(str(n)): chr(0x0660 + n) for n in range(10)})
+    # then: both are the same period as the ISO date the dashboard's links write
+    iso = listed(client, url("portal:search", "en") + f"?from={today.isoformat()}&to={today.isoformat()}")
+    assert iso == 4
+    assert listed(client, url("portal:search", "en") + f"?from={typed}&to={typed}") == iso
+    assert listed(client, url("portal:search", "en") + f"?from={arabic}") == iso

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from engine.models import AuditEvent
 from workflows.partnership import services
@@ -123,13 +126,15 @@ def test_someone_elses_action_cannot_be_reported_on(client, world, follow_up, it
 
 
 def test_the_tracker_lists_open_actions_soonest_first_and_flags_overdue_ones(client, world, follow_up):
-    # given: one overdue action for the ministry, one later for the CSO, one already done
+    # given: one overdue action for the ministry (recorded as of ten days ago, due three days ago),
+    # one later for the CSO, one already done
     late = services.action_item_create(
         request=follow_up,
         actor=world.secretariat,
         description="Overdue decree",
         owner_organization=world.ministry.pk,
-        due_date="2020-01-31",
+        due_date=timezone.localdate() - dt.timedelta(days=3),
+        at=timezone.now() - dt.timedelta(days=10),
     )
     services.action_item_create(
         request=follow_up,

@@ -220,7 +220,7 @@ def test_edit_the_draft_in_the_portal(client, partnership_world, dialogue):  # n
     outcome = harvest(w, dialogue)
     client.force_login(w.cso_coordinator)
     page = client.get(f"/outcomes/{outcome.reference}/edit/")
-    assert page.status_code == 200 and 'value="2026-01-15"' in page.content.decode()
+    assert page.status_code == 200 and 'value="15/01/2026"' in page.content.decode()  # shown day first
     data = harvest_data(dialogue, place="Tripoli")
     data["evidence_links"] = "\n".join(data["evidence_links"])
     assert client.post(f"/outcomes/{outcome.reference}/edit/", data).status_code == 302

@@ -10,6 +10,7 @@ from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from engine.dates import DayFirstDateField
 from partners.models import Organization, Theme
 from workflows.partnership.forms import TextListField
 from workflows.partnership.models import ActionItem, DialogueRequest
@@ -31,9 +32,7 @@ class HarvestForm(forms.Form):
         widget=forms.RadioSelect,
     )
     change = forms.CharField(label=_("what changed"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3}))
-    changed_on = forms.DateField(
-        label=_("when it changed"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    changed_on = DayFirstDateField(label=_("when it changed"))
     place = forms.CharField(label=_("where"), max_length=200)
     significance = forms.CharField(
         label=_("significance"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 3})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from typing import Any
 
@@ -778,6 +779,22 @@ def owner_is_party(flow: RequestFlow) -> Reason | None:
     )
 
 
+def due_date_not_past(flow: RequestFlow) -> Reason | None:
+    """A follow-up action is due today or later: today in the platform's time zone, as of the unit's time."""
+    due = flow.data.get("due_date")
+    if not isinstance(due, datetime.date) or isinstance(due, datetime.datetime):
+        return None
+    today = timezone.localtime(flow.clock(), calendar.local_zone()).date()
+    if due >= today:
+        return None
+    return Reason(
+        "due_date_past",
+        _("The due date %(date)s is in the past: choose today or a later day."),
+        params={"date": formats.date_format(due)},
+        article=charter.OUTCOMES_AND_FOLLOW_UP,
+    )
+
+
 def only_secretariat_edits(flow: RequestFlow) -> Reason | None:
     """Owners report status; the description, owner and due date are the secretariat's."""
     edits = flow.data.get("edits") or ()
@@ -1442,7 +1459,12 @@ class RequestFlow(Flow):
     def document_added(self) -> None:
         """A document on the request: the parties (counterparts once accepted) and the secretariat."""
 
-    @action(source=FOLLOW_UP_STATES, label=_("Follow-up action added"), roles=[secretariat], guards=[owner_is_party])
+    @action(
+        source=FOLLOW_UP_STATES,
+        label=_("Follow-up action added"),
+        roles=[secretariat],
+        guards=[owner_is_party, due_date_not_past],
+    )
     def action_item_created(self) -> None:
         """The secretariat records a commitment; its owner is a party to the request."""
 
@@ -1450,7 +1472,7 @@ class RequestFlow(Flow):
         source=FOLLOW_UP_STATES,
         label=_("Follow-up action changed"),
         roles=[secretariat, action_owner],
-        guards=[owner_is_party, only_secretariat_edits],
+        guards=[owner_is_party, only_secretariat_edits, due_date_not_past],
     )
     def action_item_updated(self) -> None:
         """Owners report status; the secretariat may change anything."""

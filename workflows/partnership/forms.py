@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from engine.dates import DayFirstDateField, DayFirstDateTimeField
 from engine.text import SingleLineField
 from partners.models import Organization, Side, Theme
 
@@ -269,8 +270,8 @@ class SessionBoundForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    starts_at = forms.DateTimeField(label=_("starts at"))
-    ends_at = forms.DateTimeField(label=_("ends at"))
+    starts_at = DayFirstDateTimeField(label=_("starts at"))
+    ends_at = DayFirstDateTimeField(label=_("ends at"))
     location = SingleLineField(label=_("location"), max_length=300)
     agenda = _text(_("agenda"))
     online_url = forms.URLField(label=_("online meeting link"), required=False, max_length=200, assume_scheme="https")
@@ -314,6 +315,21 @@ class MeetingForm(forms.Form):
 
 class RescheduleForm(SessionBoundForm, MeetingForm):
     reason = forms.CharField(label=_("reason"), required=False, max_length=2000, widget=forms.Textarea)
+
+    @classmethod
+    def initial_for(cls, meeting: Meeting) -> dict[str, Any]:
+        """The session as it stands: a reschedule form opens with it, to change only what moves."""
+        return {
+            "session": meeting.pk,
+            "starts_at": meeting.starts_at,
+            "ends_at": meeting.ends_at,
+            "location": meeting.location,
+            "agenda": meeting.agenda,
+            "online_url": meeting.online_url,
+            "kind": meeting.kind,
+            "title": meeting.title,
+            "capacity": meeting.capacity,
+        }
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -590,8 +606,8 @@ class RequestForm(forms.Form):
     counterpart_organizations = IdListField(
         label=_("counterpart organizations"), model=Organization, queryset_filter={"active": True}
     )
-    period_start = forms.DateField(label=_("proposed from"), required=False)
-    period_end = forms.DateField(label=_("proposed until"), required=False)
+    period_start = DayFirstDateField(label=_("proposed from"), required=False)
+    period_end = DayFirstDateField(label=_("proposed until"), required=False)
     expected_participants = forms.IntegerField(
         label=_("expected participants"), required=False, min_value=1, max_value=100_000
     )

@@ -11,3 +11,5 @@ FIRST_DAY_OF_WEEK = 1
 DECIMAL_SEPARATOR = "."
 THOUSAND_SEPARATOR = ","
 NUMBER_GROUPING = 3
+# What people type: day first (never month first), ISO too; one list for every form (engine.dates).
+from engine.dates import DATE_INPUT_FORMATS, DATETIME_INPUT_FORMATS  # noqa: E402, F401

@@ -46,6 +46,19 @@
       field.scrollIntoView({ block: "center" });
     }
   });
+  // A meeting form's weekend/holiday override shows when the typed date needs it (the calendar's
+  // warning is in the form's live region), when it is ticked or refused; without JS it always shows.
+  function overrideFields(root) {
+    (root || document).querySelectorAll("[data-override-fields]").forEach(function (group) {
+      var form = group.closest("form");
+      var warned = form && form.querySelector("[data-day-note] [data-non-business-day]");
+      var ticked = group.querySelector("input[type=checkbox]:checked");
+      var refused = group.querySelector(".is-invalid");
+      group.hidden = !(warned || ticked || refused);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { overrideFields(document); });
+  document.addEventListener("htmx:afterSettle", function () { overrideFields(document); });
   // An htmx response with an error status still carries a useful fragment (a form with its
   // validation messages, a refusal with its reason): let htmx swap it in.
   document.addEventListener("htmx:beforeSwap", function (event) {

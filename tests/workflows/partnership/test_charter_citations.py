@@ -48,6 +48,7 @@ CARRIES = {
     "correction_pending": "silence within the confirmation period is consent",
     "actions_open": "done or dropped with a justification",
     "owner_not_party": "Agreed actions have owners",
+    "due_date_past": "owners and due dates",
     "organization_inactive": "active member",
     "charter_not_accepted": "accepted the version",
     "charter_outdated": "accepts it again",

@@ -60,10 +60,15 @@ def action_item_create(
     due_date: datetime.date | str | None,
     owner_person: Any = None,
     context: RequestContext | None = None,
+    at: datetime.datetime | None = None,
 ) -> ActionItem:
-    """The secretariat records a follow-up commitment with its owner and due date."""
+    """The secretariat records a follow-up commitment with its owner and due date.
+
+    ``at``: the time it is recorded as of (a past moment for a history being rebuilt, as the SLA
+    scan's ``--at``): the due date may not be before that day, and the event carries that time.
+    """
     locked = engine.lock(request)
-    engine.authorize(locked, actor, "action_item_created")
+    engine.authorize(locked, actor, "action_item_created", at=at)
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
     organization = _organization(owner_organization)
@@ -79,10 +84,11 @@ def action_item_create(
         errors["owner_person"] = [str(_("Unknown person."))]
     if errors:
         raise InvalidInput(errors)
-    # The owner must be a party to the request (the flow's rule), checked once the fields are valid.
-    owners = {"owner_organization": organization, "owner_person": person}
-    engine.authorize(locked, actor, "action_item_created", owners)
-    now = timezone.now()
+    # The owner must be a party to the request and the due date not past (the flow's rules),
+    # checked once the fields are valid.
+    owners = {"owner_organization": organization, "owner_person": person, "due_date": due}
+    engine.authorize(locked, actor, "action_item_created", owners, at=at)
+    now = at or timezone.now()
     item = ActionItem.objects.create(
         request=locked,
         description=description,
@@ -106,6 +112,7 @@ def action_item_create(
             "due_date": due,
         },
         context=context,
+        occurred_at=at,
     )
     return item
 
@@ -159,6 +166,8 @@ def action_item_update(
         if due is None:
             errors["due_date"] = [str(_("Enter a valid due date (YYYY-MM-DD)."))]
         elif due != item.due_date:
+            # A new due date may not be in the past (the flow's rule; an unchanged one may be).
+            engine.authorize(request, actor, "action_item_updated", {"item": item, "due_date": due})
             changes["due_date"] = [item.due_date.isoformat(), due.isoformat()]
             item.due_date = due
     if owner_organization is not None:
