@@ -289,6 +289,9 @@ def attention(
     casting vote is: the rules are the flow's; this only says what its answer means for the reader.
     """
     notices = []
+    about_minutes = minutes_notices(capabilities, minutes)
+    if waiting == "party" and about_minutes:
+        waiting = ""  # the minutes' own notice says what the party's step is, in words of its own
     if waiting in WAITING_NOTICES:
         title, text = WAITING_NOTICES[waiting]
         notices.append(Notice("waiting", str(title), str(text)))
@@ -329,7 +332,7 @@ def attention(
                 link_text=str(spec.label if spec is not None else _("Cast the deciding vote")),
             )
         )
-    notices.extend(minutes_notices(capabilities, minutes))
+    notices.extend(about_minutes)
     return notices
 
 

@@ -170,3 +170,15 @@ def test_naming_the_waiting_parties_costs_the_same_for_any_number_of_requests(cl
         case = walk(world, draft(world, title=f"Documented {index}"), "outcome_documented")
         services.minutes_correction_request(request=case, actor=world.cso_coordinator, correction=CORRECTION)
     assert [queries(client, user, address) for user, address in pages] == before
+
+
+def test_a_party_awaiting_the_minutes_is_told_once_in_the_minutes_own_words(client, world):
+    # given: the minutes of a documented outcome, not yet confirmed by the ministry
+    from .conftest import draft, url, walk
+
+    case = walk(world, draft(world, title="Told once"), "outcome_documented")
+    client.force_login(world.ministry_coordinator)
+    page = client.get(url("portal:request_detail", "en", reference=case.reference)).content.decode()
+    # then: the minutes' notice, not also the queue's general "waiting for your organization"
+    assert 'data-notice="minutes"' in page
+    assert 'data-notice="waiting"' not in page

@@ -188,7 +188,8 @@ def _told_on_page(client, user, request):
     if answer.status_code == 404:
         return False  # not theirs to see (a counterpart before acceptance)
     page = answer.content.decode()
-    return 'data-notice="waiting"' in page or 'data-notice="vote"' in page
+    # the party's minutes have a notice of their own words ("the minutes await your confirmation")
+    return any(f'data-notice="{kind}"' in page for kind in ("waiting", "vote", "minutes"))
 
 
 @pytest.mark.parametrize("role", ["secretariat", "committee", "cso", "ministry"])
