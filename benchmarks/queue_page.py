@@ -6,6 +6,8 @@ Builds the test world (people of every role), then bulk-writes ``--requests`` re
 clock) and a share assigned — rows written directly, as a load test would, not through the engine.
 Then, through the whole Django stack in-process, it asks for the first page of the queue as the
 secretariat: the default urgency order, ``assignee=me``, ``waiting=me`` and ``sort=newest``.
+The baseline, measured in the same run, is the page in plain newest-first order (no clock to
+join): each figure's ratio to it is what the urgency order and the filters cost.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python benchmarks/queue_page.py [--requests N]
 
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import portal_pages  # noqa: E402  (beside this file: the scratch database and the timing helper)
+from _report import Figures, add_json_argument  # noqa: E402  (beside this file)
 
 portal_pages.BENCH_DB = "bench_queue"
 
@@ -96,7 +99,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=15)
     parser.add_argument("--explain", action="store_true", help="print the slowest queries of the default page")
+    add_json_argument(parser)
     args = parser.parse_args()
+    figures = Figures("queue_page", requests=args.requests, calls=args.calls)
     admin = portal_pages._prepare_database()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -121,17 +126,24 @@ def main() -> None:
         client.force_login(world.secretariat)
         with translation.override("en"):
             base = reverse("portal:search")
-        print(f"{'page':<34} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+        print(f"{'page':<34} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'vs newest':>10}")
+        baseline = "sort=newest (baseline)"
+        client.get(base)  # warm-up: the first call of the run pays for templates and caches
         for label, query in [
+            (baseline, "?sort=newest"),
             ("urgency (default)", ""),
             ("assignee=me", "?assignee=me"),
             ("waiting=me", "?waiting=me"),
-            ("sort=newest", "?sort=newest"),
             ("state=submitted, urgency", "?state=submitted"),
         ]:
             median, p95, queries, status = portal_pages.measure(client, base + query, args.calls)
             assert status == 200, status
-            print(f"{label:<34} {median:>10.1f} {p95:>8.1f} {queries:>8}")
+            figures.add(f"{label}: median", median, "ms", baseline=f"{baseline}: median" if label != baseline else None)
+            figures.add(f"{label}: p95", p95, "ms")
+            figures.add(f"{label}: queries", queries, "queries")
+            ratio = figures.ratio(f"{label}: median") or 1.0
+            print(f"{label:<34} {median:>10.1f} {p95:>8.1f} {queries:>8} {ratio:>9.2f}x")
+        figures.write(args.json)
         if args.explain:
             from django.test.utils import CaptureQueriesContext
 
