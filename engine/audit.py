@@ -46,9 +46,14 @@ def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+# One encoder for every event (``json.dumps`` with options builds a new one per call: a tenth of
+# the Python verifier's time went there). Its output is exactly ``json.dumps``'s with these options.
+_CANONICAL_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(fields: dict[str, Any]) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the same bytes whatever the database returns."""
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return _CANONICAL_ENCODER.encode(fields).encode()
 
 
 def event_fields(event: AuditEvent) -> dict[str, Any]:
