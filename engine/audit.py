@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -450,14 +450,20 @@ class _Verifier:
         # Cases whose row and history disagreed while both were being streamed (see _recheck).
         self.suspects: list[tuple[Any, str, int]] = []
 
+    #: parallel processes for a large case type (``verify_all``'s ``workers``)
+    workers = 1
+
     def run(self) -> VerifyReport:
         from .registry import all_flows
 
         flows = all_flows()
-        with _streaming_reads():
-            for case_type in _case_types():
-                flow = flows.get(case_type)
-                self.case_type(case_type, getattr(flow, "model", None))
+        for case_type in _case_types():
+            model = getattr(flows.get(case_type), "model", None)
+            if self._in_parallel(case_type, model):
+                self.case_type_in_parallel(case_type, model)
+            else:
+                with _streaming_reads():
+                    self.case_type(case_type, model)
         self.settle_suspects()
         for case_type in _case_types():
             self.snapshots(case_type, flows.get(case_type))
@@ -480,16 +486,53 @@ class _Verifier:
             self.progress(self.report.events_checked)
         return self.report
 
-    def case_type(self, case_type: str, model: Any) -> None:
-        events = (
-            AuditEvent.objects.filter(case_type=case_type)
-            .order_by("case_id", "seq")
-            .values_list(*_ROW_COLUMNS)
-            .iterator(chunk_size=self.chunk_size)
-        )
+    def _in_parallel(self, case_type: str, model: Any) -> bool:
+        """Whether ``case_type`` is verified in parallel processes: a large history of a known case
+        type, outside a transaction (the processes could not see its rows) and not in an in-memory
+        SQLite database (a forked process cannot share it)."""
+        if self.workers <= 1 or model is None or connection.in_atomic_block:
+            return False
+        if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
+            return False
+        return AuditEvent.objects.filter(case_type=case_type).count() > PYTHON_PARALLEL_ABOVE
+
+    def case_type_in_parallel(self, case_type: str, model: Any) -> None:
+        """``case_type``'s cases cut into ranges of about as many events, each verified by a forked
+        process on a connection of its own (``workers`` at a time); their reports are merged in
+        range order, so failures, heads and counts are those of one pass."""
+        import multiprocessing
+
+        from django.db import connections
+
+        ranges = _case_ranges(model, self.workers * RANGES_PER_WORKER)
+        _FORKED.update(verifier=self, case_type=case_type, model=model)
+        connections.close_all()  # a forked process must not share the parent's connections
+        try:
+            with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+                for part in pool.imap(_verify_part, ranges):
+                    self.report.cases_checked += part.cases_checked
+                    self.report.events_checked += part.events_checked
+                    self.report.failures.extend(part.failures)
+                    if self.report.heads is not None and part.heads:
+                        self.report.heads.update(part.heads)
+                    self.unseen -= part.seen
+                    self.suspects.extend((model, case_type, case_id) for case_id in part.suspects)
+                    if self.progress is not None:
+                        self.progress(self.report.events_checked)
+        finally:
+            _FORKED.clear()
+
+    def case_type(self, case_type: str, model: Any, low: int | None = None, high: int | None = None) -> None:
+        events_query = AuditEvent.objects.filter(case_type=case_type)
+        cases_query = model._base_manager.all() if model is not None else None
+        if low is not None and high is not None:
+            events_query = events_query.filter(case_id__range=(low, high))
+            if cases_query is not None:
+                cases_query = cases_query.filter(pk__range=(low, high))
+        events = events_query.order_by("case_id", "seq").values_list(*_ROW_COLUMNS).iterator(chunk_size=self.chunk_size)
         cases: Iterator[tuple[Any, ...]] = iter(())
-        if model is not None:
-            cases = model._base_manager.order_by("pk").values_list(*_CASE_COLUMNS).iterator(chunk_size=self.chunk_size)
+        if cases_query is not None:
+            cases = cases_query.order_by("pk").values_list(*_CASE_COLUMNS).iterator(chunk_size=self.chunk_size)
         case = next(cases, None)
         for case_id, rows in groupby(events, key=itemgetter(0)):
             while case is not None and case[0] < case_id:
@@ -579,6 +622,69 @@ class _Verifier:
             self.report.failures.append(failure)
         elif chain is not None and self.report.heads is not None:
             self.report.heads[chain_id] = {"seq": chain.last_seq, "hash": chain.prev_hash, "reference": chain.reference}
+
+
+# Above this many events of one case type, the Python verifier cuts its cases into ranges verified
+# by parallel processes (``workers``), as the database verifier does on parallel connections.
+PYTHON_PARALLEL_ABOVE = 100_000
+# Ranges per process: finer ranges even out the processes' loads and give progress more often.
+RANGES_PER_WORKER = 4
+_LOWEST_ID, _HIGHEST_ID = -(2**63), 2**63 - 1
+# What a forked verifying process reads of its parent (set just before the fork, copied with it).
+_FORKED: dict[str, Any] = {}
+
+
+def _case_ranges(model: Any, parts: int) -> list[tuple[int, int]]:
+    """``parts`` contiguous case-id ranges covering every id, holding about as many events each
+    (cut by the running total of the case rows' ``audit_seq``, their number of events)."""
+    total = model._base_manager.aggregate(total=Sum("audit_seq"))["total"] or 0
+    cuts: list[int] = []
+    running, part = 0, 1
+    rows = model._base_manager.order_by("pk").values_list("pk", "audit_seq").iterator(chunk_size=10_000)
+    for pk, seq in rows:
+        running += seq
+        while part < parts and running * parts >= total * part:
+            if not cuts or cuts[-1] != pk:
+                cuts.append(pk)
+            part += 1
+    bounds = [_LOWEST_ID, *cuts, _HIGHEST_ID]
+    return [(bounds[i] if i == 0 else bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+@dataclass
+class _Part:
+    cases_checked: int
+    events_checked: int
+    failures: list[CaseFailure]
+    heads: dict[str, dict[str, Any]] | None
+    seen: set[str]
+    suspects: list[int]
+
+
+def _verify_part(bounds: tuple[int, int]) -> _Part:
+    """In a forked process: verify the parent's case type over the cases in ``bounds``."""
+    from django.db import connections
+
+    parent: _Verifier = _FORKED["verifier"]
+    part = _Verifier(
+        checkpoint=parent.checkpoint,
+        collect_heads=parent.report.heads is not None,
+        progress=None,
+        chunk_size=parent.chunk_size,
+    )
+    try:
+        with _streaming_reads():
+            part.case_type(_FORKED["case_type"], _FORKED["model"], *bounds)
+    finally:
+        connections.close_all()
+    return _Part(
+        part.report.cases_checked,
+        part.report.events_checked,
+        part.report.failures,
+        part.report.heads,
+        set(part.checkpoint) - part.unseen,
+        [case_id for _model, _case_type, case_id in part.suspects],
+    )
 
 
 # Cases per batch of the digest comparison (their live fields and rows: two queries).
@@ -719,8 +825,7 @@ def verify_all(
     verifier = verifier_class(
         checkpoint=checkpoint, collect_heads=collect_heads, progress=progress, chunk_size=chunk_size
     )
-    if isinstance(verifier, _DatabaseVerifier):
-        verifier.workers = workers if workers is not None else int(str(settings.ENGINE.get("AUDIT_VERIFY_WORKERS", 2)))
+    verifier.workers = workers if workers is not None else int(str(settings.ENGINE.get("AUDIT_VERIFY_WORKERS", 2)))
     report = verifier.run()
     if access_log:
         from . import access_log as log

@@ -320,3 +320,45 @@ def test_parallel_ranges_split_by_events_and_judge_like_python(staff, monkeypatc
     assert max(events) - min(events) <= 12
     assert database == python
     assert {f["reference"] for f in database["failures"]} == {made[1].reference, made[10].reference}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_python_verifier_in_parallel_processes_reports_as_one_pass(staff, monkeypatch):
+    # given tickets with 1 to 5 events each, two tampered, and a checkpoint naming a vanished chain
+    made = []
+    for number in range(10):
+        ticket = engine.create_case(Ticket, actor=staff, title=f"Printer {number}", owner=staff)
+        engine.run(ticket, "open", actor=staff)
+        for _ in range(number % 3):
+            engine.run(ticket, "ask", actor=staff, data={"note": "Which floor?"})
+            engine.run(ticket, "answer", actor=staff, data={"note": "Third"})
+        made.append(ticket)
+    heads = verify_all(method="python", collect_heads=True, workers=1).heads
+    with transaction.atomic():
+        raw("SET LOCAL session_replication_role = replica")
+        for ticket in (made[2], made[7]):
+            raw("UPDATE engine_auditevent SET action = 'forged' WHERE id = %s", [event_id(ticket, 2)])
+    checkpoint = {**heads, "sample.ticket:999999": {"seq": 1, "hash": "0" * 64, "reference": "TCK-GONE"}}
+    monkeypatch.setattr(audit, "PYTHON_PARALLEL_ABOVE", 0)
+    seen: list[int] = []
+    # when the Python verifier runs in two processes, then in one
+    results = {}
+    for workers in (2, 1):
+        progress = seen.append if workers == 2 else None
+        with_heads = verify_all(method="python", collect_heads=True, workers=workers)
+        held = verify_all(method="python", checkpoint=checkpoint, workers=workers)
+        results[workers] = (with_heads.as_dict(), list(with_heads.heads.items()), held.as_dict())
+        if progress is not None:
+            verify_all(method="python", workers=workers, progress=progress)
+    # then they name the same failures, heads in the same order, and the vanished chain
+    assert results[2] == results[1]
+    failures = results[2][0]["failures"]
+    assert {f["reference"] for f in failures} == {made[2].reference, made[7].reference}
+    assert "checkpoint_chain_missing" in {f["code"] for f in results[2][2]["failures"]}
+    assert seen and seen[-1] == results[2][0]["events_checked"] and len(seen) > 2
+
+
+def test_python_verifier_stays_in_one_process_inside_a_transaction(tickets, monkeypatch):
+    monkeypatch.setattr(audit, "PYTHON_PARALLEL_ABOVE", 0)
+    monkeypatch.setattr(audit._Verifier, "case_type_in_parallel", lambda *args: pytest.fail("forked in a transaction"))
+    assert verify_all(method="python", workers=2).ok
