@@ -4,8 +4,9 @@
 Builds ``--cases`` tickets with ``--events`` events each (default 100,000 x 10 = 1,000,000 events),
 hash-chained, set-based in SQL (one INSERT per step of every chain). Then verifies everything with
 ``verify_all(method="python")`` (every event streamed and hashed in Python) and with
-``verify_all(method="database")`` (PostgreSQL's ``sha256()``), in the same run, and prints events/s
-and the peak Python memory of each (tracemalloc).
+``verify_all(method="database")`` (PostgreSQL's ``sha256()``), each in one pass and in ``--workers``
+parallel ranges (processes for Python, connections for the database), in the same run, and prints
+events/s and the peak Python memory of each (tracemalloc; of the parent process only).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python benchmarks/audit_verify.py \\
         [--cases 100000] [--events 10] [--json PATH]
@@ -31,7 +32,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=10, help="events per case")
     parser.add_argument("--skip-python", action="store_true", help="time the in-database verifier only")
-    parser.add_argument("--workers", type=int, default=2, help="parallel ranges for the in-database verifier")
+    parser.add_argument("--workers", type=int, default=2, help="parallel ranges (connections, or processes in Python)")
     parser.add_argument("--calls", type=int, default=50, help="timed calls of GET /api/v1/audit/verify/")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     add_json_argument(parser)
@@ -141,6 +142,7 @@ def run(args: argparse.Namespace) -> None:
     results = []
     if not args.skip_python:
         results.append(("Python, streamed (baseline)", "python", 1))
+        results.append((f"Python, {args.workers} processes (SQLite's path)", "python", args.workers))
     results.append(("in the database (sha256), 1 connection", "database", 1))
     results.append((f"in the database, {args.workers} ranges in parallel", "database", args.workers))
     for label, method, workers in results:
@@ -148,7 +150,8 @@ def run(args: argparse.Namespace) -> None:
         rate = report.events_checked / elapsed
         print(f"{label:42} {elapsed:9.2f} {rate:12,.0f} {peak / 2**20:9.2f} {report.ok!s:>4}", flush=True)
         assert report.events_checked == total and report.ok, report.as_dict()["failures"][:3]
-        baseline = "Python, streamed (baseline): events/s" if method == "database" and not args.skip_python else None
+        python_baseline = "Python, streamed (baseline)"
+        baseline = f"{python_baseline}: events/s" if not args.skip_python and label != python_baseline else None
         figures.add(f"{label}: events/s", rate, "events/s", baseline=baseline)
         figures.add(f"{label}: seconds", elapsed, "s")
         figures.add(f"{label}: peak Python memory", peak / 2**20, "MiB")
