@@ -55,17 +55,24 @@ def new_row(**values: Any) -> OutboxMessage:
     (``recipient_id``, not ``recipient``).
     """
     defaults = _row_defaults()
-    unknown = values.keys() - defaults.keys() - {"created_at", "payload"}
-    if unknown:
+    if not values.keys() <= _row_columns():
+        unknown = values.keys() - _row_columns()
         raise TypeError(f"OutboxMessage has no column {sorted(unknown)!r}")
     row = OutboxMessage.__new__(OutboxMessage)
     fields = row.__dict__
     fields["_state"] = ModelState()
     fields.update(defaults)
-    fields["created_at"] = timezone.now()
-    fields["payload"] = {}
+    if "created_at" not in values:
+        fields["created_at"] = timezone.now()
+    if "payload" not in values:
+        fields["payload"] = {}
     fields.update(values)
     return row
+
+
+@lru_cache(maxsize=1)
+def _row_columns() -> frozenset[str]:
+    return frozenset(_row_defaults().keys() | {"created_at", "payload"})
 
 
 def default_router(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
