@@ -55,17 +55,24 @@ def new_row(**values: Any) -> OutboxMessage:
     (``recipient_id``, not ``recipient``).
     """
     defaults = _row_defaults()
-    unknown = values.keys() - defaults.keys() - {"created_at", "payload"}
-    if unknown:
+    if not values.keys() <= _row_columns():
+        unknown = values.keys() - _row_columns()
         raise TypeError(f"OutboxMessage has no column {sorted(unknown)!r}")
     row = OutboxMessage.__new__(OutboxMessage)
     fields = row.__dict__
     fields["_state"] = ModelState()
     fields.update(defaults)
-    fields["created_at"] = timezone.now()
-    fields["payload"] = {}
+    if "created_at" not in values:
+        fields["created_at"] = timezone.now()
+    if "payload" not in values:
+        fields["payload"] = {}
     fields.update(values)
     return row
+
+
+@lru_cache(maxsize=1)
+def _row_columns() -> frozenset[str]:
+    return frozenset(_row_defaults().keys() | {"created_at", "payload"})
 
 
 def default_router(events: Iterable[OutboxEvent]) -> list[OutboxMessage]:
@@ -191,11 +198,23 @@ def route(events: list[OutboxEvent]) -> list[OutboxMessage]:
 
 
 def dispatch_after_commit(rows: list[OutboxMessage]) -> None:
-    """Hand the written ``rows`` to the dispatcher once the transaction commits."""
+    """Hand the written ``rows`` to the dispatcher once the transaction commits.
+
+    The dispatcher is called with the rows' ids. One that also offers ``from_rows`` (a callable
+    taking the rows themselves) is handed the rows as they were written instead: it need not read
+    them back to know their channel and status. What it decides from them is a hint only; the
+    worker re-reads each row's status before it delivers.
+    """
     send = dispatcher()
-    ids = [row.pk for row in rows if row.pk is not None]
-    if send is not None and ids:
-        transaction.on_commit(lambda: send(ids))
+    written = [row for row in rows if row.pk is not None]
+    if send is None or not written:
+        return
+    from_rows: Callable[[list[OutboxMessage]], None] | None = getattr(send, "from_rows", None)
+    if from_rows is not None:
+        transaction.on_commit(lambda: from_rows(written))
+        return
+    ids = [row.pk for row in written]
+    transaction.on_commit(lambda: send(ids))
 
 
 def emit(events: list[OutboxEvent]) -> list[OutboxMessage]:
