@@ -281,7 +281,10 @@ class OutboxMessage(models.Model):
     channel = models.CharField(_("channel"), max_length=20, default="event")
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     # One row per (event occurrence, recipient, channel): a second write or send is a no-op.
-    dedupe_key = models.CharField(max_length=200, unique=True)
+    # Unique by a constraint, not ``unique=True``: on PostgreSQL that also built a LIKE-pattern
+    # index no query uses, one more index written for every row (each notifying transition
+    # writes dozens of rows).
+    dedupe_key = models.CharField(max_length=200)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
@@ -294,6 +297,7 @@ class OutboxMessage(models.Model):
         indexes = [
             models.Index(fields=["created_at"], name="engine_outbox_pending", condition=models.Q(status="pending")),
         ]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="engine_outbox_dedupe_key_unique")]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.recipient_id or '-'} [{self.channel}] {self.status}"
