@@ -1,4 +1,8 @@
-"""manage.py demo: the logins of the public contract, every state, real history, idempotent, realistic clocks."""
+"""manage.py demo: the logins of the public contract, every state, real history, idempotent, realistic clocks.
+
+Also the parts of the demo other workflows build (the outcome register, the accession demo): the demo
+takes seconds to build, so every test of it reads the one build of this module.
+"""
 
 from __future__ import annotations
 
@@ -230,3 +234,54 @@ def test_the_demo_queue_shows_who_handles_what(demo):
     assert set(assigned.values_list("assignee__username", flat=True)) == {"secretariat", "secretariat-lead"}
     # and some open requests are left for "assign to me"
     assert DialogueRequest.objects.filter(state="submitted", assignee__isnull=True).exists() or assigned.count() >= 3
+
+
+# --- the outcome register (workflows.outcomes) ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_the_register_with_outcomes_in_every_state(demo):
+    from workflows.outcomes import selectors as outcome_selectors
+    from workflows.outcomes.models import HarvestedOutcome, ProgressNote, Recommendation
+
+    states = set(HarvestedOutcome.objects.values_list("state", flat=True))
+    assert states == {"draft", "submitted", "substantiated", "disputed", "published", "withdrawn"}
+    assert HarvestedOutcome.objects.filter(state="published", visibility="restricted").exists()
+    assert "reviewer" in demo["output"]
+    assert Recommendation.objects.exists() and ProgressNote.objects.count() >= 3
+    assert outcome_selectors.public_recommendations().filter(progress__gt=0).exists()
+    before = (HarvestedOutcome.objects.count(), AuditEvent.objects.count())
+    call_command("demo", "--password", PASSWORD, stdout=StringIO())
+    assert (HarvestedOutcome.objects.count(), AuditEvent.objects.count()) == before
+
+
+# --- the accession demo (workflows.accession) ----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_demo_has_an_applicant_without_organization_and_two_applications_in_different_states(demo):
+    from partners.models import CharterAcceptance, CharterVersion
+    from workflows.accession.models import Application
+
+    applicant = get_user_model().objects.get(username="applicant")
+    assert applicant.check_password(PASSWORD)
+    assert not user_access(applicant).memberships
+    states = dict(Application.objects.values_list("applicant__username", "state"))
+    assert states == {"applicant": "info_requested", "applicant-agency": "submitted"}
+    assert "applicant" in demo["output"]
+    # one member has not accepted the newest charter version (the dashboard and the reminders show it)
+    newest = CharterVersion.objects.get(is_current=True)
+    assert newest.number == 2 and "accepts it again" in newest.articles.get(number="6").text
+    left_out = (
+        Organization.objects.filter(active=True)
+        .exclude(kind="secretariat")
+        .exclude(charter_acceptances__version=newest)
+    )
+    assert [organization.name for organization in left_out] == ["Bridges Association for Recovery and Prevention"]
+    assert CharterAcceptance.objects.filter(
+        organization__memberships__user__username="cso-coordinator", version=newest
+    ).exists()
+    # a second run changes nothing
+    before = (Application.objects.count(), AuditEvent.objects.count())
+    call_command("demo", "--password", PASSWORD, stdout=StringIO())
+    assert (Application.objects.count(), AuditEvent.objects.count()) == before
