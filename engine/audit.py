@@ -508,7 +508,7 @@ class _Verifier:
         _FORKED.update(verifier=self, case_type=case_type, model=model)
         connections.close_all()  # a forked process must not share the parent's connections
         try:
-            with multiprocessing.get_context("fork").Pool(self.workers) as pool:
+            with multiprocessing.get_context("fork").Pool(self.workers, initializer=_own_connections) as pool:
                 for part in pool.imap(_verify_part, ranges):
                     self.report.cases_checked += part.cases_checked
                     self.report.events_checked += part.events_checked
@@ -659,6 +659,25 @@ class _Part:
     heads: dict[str, dict[str, Any]] | None
     seen: set[str]
     suspects: list[int]
+
+
+# Connection objects a forked process inherited: kept, never used or closed (closing one would end a
+# session its parent may still hold), and never finalized (the process ends with ``os._exit``).
+_INHERITED: list[Any] = []
+
+
+def _own_connections() -> None:
+    """In a forked process, before any query: start from connection objects of its own.
+
+    The parent closes its connections before forking, but any it holds elsewhere (another
+    thread's or context's, or one opened again in between) would otherwise be shared, and two
+    processes talking over one PostgreSQL session corrupt each other's transactions.
+    """
+    from asgiref.local import Local
+    from django.db import connections
+
+    _INHERITED.append(connections._connections)  # type: ignore[attr-defined]
+    connections._connections = Local(connections.thread_critical)  # type: ignore[attr-defined]
 
 
 def _verify_part(bounds: tuple[int, int]) -> _Part:
