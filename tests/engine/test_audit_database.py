@@ -290,23 +290,34 @@ def test_strings_stored_as_their_own_json_escapes_do_not_verify(staff, recorded,
     ]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_parallel_ranges_split_by_events_and_judge_like_python(staff, monkeypatch):
-    # given tickets with 1 to 6 events each, two of them tampered, far apart
+def _tickets(staff, count: int, rounds) -> list:
+    """``count`` tickets, ticket n with ``rounds(n)`` ask/answer rounds after opening."""
     made = []
-    for number in range(12):
+    for number in range(count):
         ticket = engine.create_case(Ticket, actor=staff, title=f"Printer {number}", owner=staff)
         engine.run(ticket, "open", actor=staff)
-        for _ in range(number % 3 * 2):
+        for _ in range(rounds(number)):
             engine.run(ticket, "ask", actor=staff, data={"note": "Which floor?"})
             engine.run(ticket, "answer", actor=staff, data={"note": "Third"})
         made.append(ticket)
+    return made
+
+
+def _forge_committed(tickets) -> None:
+    """Rename the second event of ``tickets``, committed for other connections and processes to see
+    (the append-only triggers are passed by for that transaction only, not dropped as rolled-back
+    tests do)."""
     with transaction.atomic():
-        # committed, for the other connections to see: the append-only triggers are passed by for
-        # this transaction only (they are not dropped, as the rolled-back tests do)
         raw("SET LOCAL session_replication_role = replica")
-        for ticket in (made[1], made[10]):
+        for ticket in tickets:
             raw("UPDATE engine_auditevent SET action = 'forged' WHERE id = %s", [event_id(ticket, 2)])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_ranges_split_by_events_and_judge_like_python(staff, monkeypatch):
+    # given tickets with 1 to 9 events each, two of them tampered, far apart
+    made = _tickets(staff, 12, lambda number: number % 3 * 2)
+    _forge_committed([made[1], made[10]])
     # when the history is verified in three ranges at once, each on its own connection
     monkeypatch.setattr(audit_sql, "PARALLEL_ABOVE", 0)
     ranges = audit_sql._ranges(Ticket._meta.db_table, 3)
@@ -325,19 +336,9 @@ def test_parallel_ranges_split_by_events_and_judge_like_python(staff, monkeypatc
 @pytest.mark.django_db(transaction=True)
 def test_python_verifier_in_parallel_processes_reports_as_one_pass(staff, monkeypatch):
     # given tickets with 1 to 5 events each, two tampered, and a checkpoint naming a vanished chain
-    made = []
-    for number in range(10):
-        ticket = engine.create_case(Ticket, actor=staff, title=f"Printer {number}", owner=staff)
-        engine.run(ticket, "open", actor=staff)
-        for _ in range(number % 3):
-            engine.run(ticket, "ask", actor=staff, data={"note": "Which floor?"})
-            engine.run(ticket, "answer", actor=staff, data={"note": "Third"})
-        made.append(ticket)
+    made = _tickets(staff, 10, lambda number: number % 3)
     heads = verify_all(method="python", collect_heads=True, workers=1).heads
-    with transaction.atomic():
-        raw("SET LOCAL session_replication_role = replica")
-        for ticket in (made[2], made[7]):
-            raw("UPDATE engine_auditevent SET action = 'forged' WHERE id = %s", [event_id(ticket, 2)])
+    _forge_committed([made[2], made[7]])
     checkpoint = {**heads, "sample.ticket:999999": {"seq": 1, "hash": "0" * 64, "reference": "TCK-GONE"}}
     monkeypatch.setattr(audit, "PYTHON_PARALLEL_ABOVE", 0)
     seen: list[int] = []

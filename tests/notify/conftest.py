@@ -83,3 +83,12 @@ def speaks():
         return user
 
     return set_language
+
+
+@pytest.fixture
+def crowd(make_user, audiences, monkeypatch):
+    """Twenty people in the secretariat, as the benchmark has them."""
+    people = [make_user(f"member-{i}") for i in range(20)]
+    monkeypatch.setitem(audiences, "secretariat", people)
+    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("secretariat",)),))
+    return people

@@ -24,15 +24,6 @@ def _outbox_inserts(captured) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if f"INSERT INTO {quoted}" in q["sql"]]
 
 
-@pytest.fixture
-def crowd(make_user, audiences, monkeypatch):
-    """Twenty people in the secretariat, as the benchmark has them."""
-    people = [make_user(f"member-{i}") for i in range(20)]
-    monkeypatch.setitem(audiences, "secretariat", people)
-    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("secretariat",)),))
-    return people
-
-
 def test_twenty_recipients_are_written_in_one_statement(ticket, audiences, crowd):
     # when a transition tells twenty people by two channels
     with CaptureQueriesContext(connection) as captured:

@@ -34,14 +34,6 @@ def eager():
     celery_app.conf.task_always_eager = before
 
 
-@pytest.fixture
-def crowd(make_user, audiences, monkeypatch):
-    people = [make_user(f"member-{i}") for i in range(20)]
-    monkeypatch.setitem(audiences, "secretariat", people)
-    monkeypatch.setitem(routing.routes_for("sample.ticket"), "open", (routing.Rule(("secretariat",)),))
-    return people
-
-
 def test_the_hand_over_from_the_written_rows_picks_what_reading_them_back_picks(
     ticket, audiences, ticket_routes, speaks, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
