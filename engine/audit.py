@@ -613,7 +613,7 @@ class _Verifier:
         for pk, recorded in batch:
             if pk in current and snapshots.digest(current[pk]) != recorded:
                 # Judged again under the case's row lock: a unit may have moved it meanwhile.
-                failure = _recheck_snapshot(case_type, flow_cls, pk)
+                _checked, failure = _recheck_snapshot(case_type, flow_cls, pk)
                 if failure is not None:
                     self.report.failures.append(failure)
 
@@ -726,25 +726,31 @@ def _last_events(case_type: str, heads: list[tuple[Any, int]]) -> dict[Any, tupl
     return {case_id: (seq, digest, snapshot) for case_id, seq, digest, snapshot in rows}
 
 
-def _recheck_snapshot(case_type: str, flow_cls: Any, pk: Any) -> CaseFailure | None:
-    """Compare one case's live rows with its last event's snapshot, its row locked meanwhile."""
+def _recheck_snapshot(case_type: str, flow_cls: Any, pk: Any) -> tuple[bool | None, CaseFailure | None]:
+    """Compare one case's live rows with its last event's snapshot, its row locked meanwhile.
+
+    Returns whether a digest was compared (None: the case or its last event is gone; False: that
+    event has no digest) and the failure, if any.
+    """
     model = flow_cls.model
     with transaction.atomic():
         head = model._base_manager.select_for_update().filter(pk=pk).values_list("audit_seq", "reference").first()
         if head is None:
-            return None
+            return None, None
         seq, reference = head
         last = _last_events(case_type, [(pk, seq)]).get(pk)
-        if last is None or not last[1]:
-            return None
+        if last is None:
+            return None, None
+        if not last[1]:
+            return False, None
         current = snapshots.live(model, flow_cls, [pk]).get(pk)
     if current is None or snapshots.digest(current) == last[1]:
-        return None
+        return True, None
     recorded = last[2] if isinstance(last[2], dict) else {}
     difference = snapshots.first_difference(recorded, current)
     if snapshots.digest(recorded) != last[1] or difference is None:
-        return CaseFailure(case_type, pk, reference, seq, "snapshot_altered")
-    return CaseFailure(case_type, pk, reference, seq, difference.code, difference.params())
+        return True, CaseFailure(case_type, pk, reference, seq, "snapshot_altered")
+    return True, CaseFailure(case_type, pk, reference, seq, difference.code, difference.params())
 
 
 @contextmanager
@@ -772,29 +778,55 @@ class _DatabaseVerifier(_Verifier):
         from .registry import all_flows
 
         flows = all_flows()
+        digests_done: set[str] = set()
         for case_type in _case_types():
-            model = getattr(flows.get(case_type), "model", None)
-            cases, events, suspects = audit_sql.verify_case_type(case_type, model, workers=self.workers)
-            self.report.cases_checked += cases
-            self.report.events_checked += events
-            if model is None:
+            flow_cls: Any = flows.get(case_type)
+            verdict = audit_sql.verify_case_type(case_type, flow_cls, workers=self.workers)
+            self.report.cases_checked += verdict.cases
+            self.report.events_checked += verdict.events
+            if flow_cls is None:
                 # No workflow handles it: the Python pass names each chain (unknown case type).
                 checked = self.report.cases_checked, self.report.events_checked
                 with _streaming_reads():
                     self.case_type(case_type, None)
                 self.report.cases_checked, self.report.events_checked = checked
             else:
-                for case_id in suspects:
-                    failure, chain = _recheck(model, case_type, case_id, None, self.chunk_size)
+                # The live rows were held to their digests by the database, unless it could not
+                # write this flow's snapshot (then ``snapshots`` does it in Python, below).
+                in_database = audit_sql.digest_sql(flow_cls) is not None
+                for case_id in verdict.suspects:
+                    failure, chain = _recheck(flow_cls.model, case_type, case_id, None, self.chunk_size)
                     self.record(f"{case_type}:{case_id}", failure, chain)
-            if self.progress is not None and events:
+                    if failure is None and in_database:
+                        # Moved while the database read it: its rows are compared here instead.
+                        self._snapshot_one(case_type, flow_cls, case_id)
+                if in_database:
+                    digests_done.add(case_type)
+                    self.report.digests_checked += verdict.digests_checked
+                    self.report.cases_without_digest += verdict.cases_without_digest
+                    for case_id in verdict.digest_suspects:
+                        self._snapshot_one(case_type, flow_cls, case_id, counted=True)
+            if self.progress is not None and verdict.events:
                 self.progress(self.report.events_checked)
         for case_type in _case_types():
-            self.snapshots(case_type, flows.get(case_type))
+            if case_type not in digests_done:
+                self.snapshots(case_type, flows.get(case_type))
         if self.report.heads is not None:
             self._collect_heads(flows)
         self.report.failures.sort(key=lambda failure: (failure.case_type, failure.case_id or 0))
         return self.report
+
+    def _snapshot_one(self, case_type: str, flow_cls: Any, case_id: int, *, counted: bool = False) -> None:
+        """Hold one case's live rows to its last digest, under its row lock (``counted``: the database
+        has already counted it)."""
+        compared, failure = _recheck_snapshot(case_type, flow_cls, case_id)
+        if not counted and compared is not None:
+            if compared:
+                self.report.digests_checked += 1
+            else:
+                self.report.cases_without_digest += 1
+        if failure is not None:
+            self.report.failures.append(failure)
 
     def _collect_heads(self, flows: dict[str, Any]) -> None:
         """Every verified chain's head, read from its case row (equal to it once verified)."""

@@ -31,6 +31,8 @@ AWKWARD = {
     "empty": "",
 }
 FRACTIONS = {"ratio": 0.75, "tiny": 0.00001, "third": 1 / 3}
+# Each alone, where a number can stand: a value, an array's first or later element, deeper down.
+NUMBERS = [{"ratio": -0.5}, {"list": [1e-05]}, {"list": ["a", 2.5]}, {"deep": {"n": [{"x": 7.5}]}}]
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +98,17 @@ def test_fractions_are_left_to_python_and_still_verify(tickets, staff, monkeypat
     python, database = _both()
     assert database == python and database["ok"] and database["events_checked"] == 16
     assert rechecked == [tickets[1].pk]
+
+
+@pytest.mark.parametrize("numbers", NUMBERS)
+def test_a_fraction_wherever_it_stands_is_judged_in_python(tickets, staff, numbers, monkeypatch):
+    engine.run(tickets[2], "answer", actor=staff, data={"note": "3rd"}, audit_data=numbers)
+    rechecked: list[int] = []
+    real = audit._recheck
+    monkeypatch.setattr(audit, "_recheck", lambda *args: rechecked.append(args[2]) or real(*args))
+    python, database = _both()
+    assert database == python and database["ok"]
+    assert rechecked == [tickets[2].pk]
 
 
 def test_tampered_history_is_named_alike_by_both_verifiers(tickets, staff):
