@@ -375,10 +375,25 @@ def _row_fields(case_type: str, row: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def _case_types() -> list[str]:
+    """Every installed case type and every one in the history.
+
+    Those in the history by a skip scan of the (case_type, case_id, seq) index: one index probe per
+    case type, where ``DISTINCT`` read every event (0.16 s at 1,000,000 events).
+    """
     from .registry import all_flows
 
-    in_history = AuditEvent.objects.order_by().values_list("case_type", flat=True).distinct()
-    return sorted(set(all_flows()) | set(in_history))
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH RECURSIVE kinds(case_type) AS (
+                    SELECT min(case_type) FROM {table}
+                    UNION ALL
+                    SELECT (SELECT min(e.case_type) FROM {table} e WHERE e.case_type > kinds.case_type)
+                      FROM kinds WHERE kinds.case_type IS NOT NULL)
+                SELECT case_type FROM kinds WHERE case_type IS NOT NULL"""  # noqa: S608 - the model's quoted table
+        )
+        in_history = {row[0] for row in cursor.fetchall()}
+    return sorted(set(all_flows()) | in_history)
 
 
 def _conclude(
@@ -457,7 +472,8 @@ class _Verifier:
         from .registry import all_flows
 
         flows = all_flows()
-        for case_type in _case_types():
+        case_types = _case_types()
+        for case_type in case_types:
             model = getattr(flows.get(case_type), "model", None)
             if self._in_parallel(case_type, model):
                 self.case_type_in_parallel(case_type, model)
@@ -465,7 +481,7 @@ class _Verifier:
                 with _streaming_reads():
                     self.case_type(case_type, model)
         self.settle_suspects()
-        for case_type in _case_types():
+        for case_type in case_types:
             self.snapshots(case_type, flows.get(case_type))
         for chain_id in sorted(self.unseen):
             case_type, _sep, case_id = chain_id.rpartition(":")
@@ -779,7 +795,8 @@ class _DatabaseVerifier(_Verifier):
 
         flows = all_flows()
         digests_done: set[str] = set()
-        for case_type in _case_types():
+        case_types = _case_types()
+        for case_type in case_types:
             flow_cls: Any = flows.get(case_type)
             verdict = audit_sql.verify_case_type(case_type, flow_cls, workers=self.workers)
             self.report.cases_checked += verdict.cases
@@ -808,7 +825,7 @@ class _DatabaseVerifier(_Verifier):
                         self._snapshot_one(case_type, flow_cls, case_id, counted=True)
             if self.progress is not None and verdict.events:
                 self.progress(self.report.events_checked)
-        for case_type in _case_types():
+        for case_type in case_types:
             if case_type not in digests_done:
                 self.snapshots(case_type, flows.get(case_type))
         if self.report.heads is not None:

@@ -261,14 +261,16 @@ def _case_value(field: Any, column: str) -> str | None:
 def digest_sql(flow_cls: Any, alias: str = "k") -> str | None:
     """The hex sha256 of a case's live snapshot as an SQL expression over its row ``alias``.
 
-    None when the flow audits nothing, or audits a field of a type not written here.
+    None when the flow audits nothing, or audits a field of a type not written here (or names a
+    group that is no identifier: its JSON key would need escaping).
     """
     from . import snapshot
 
     model = flow_cls.model
     quote = connection.ops.quote_name
     fields, specs = snapshot.audited_fields(model), snapshot.audited_rows(flow_cls)
-    if not fields and not specs:
+    names = [*fields, *specs, *(field for spec in specs.values() for field in spec.fields)]
+    if not names or not all(_IDENTIFIER.fullmatch(name) for name in names):
         return None
     added = frozenset(getattr(model, "audited_fields_added", ()))
     members = []
@@ -278,7 +280,7 @@ def digest_sql(flow_cls: Any, alias: str = "k") -> str | None:
         value = _case_value(field, column)
         if value is None:
             return None
-        key = to_json_key(name)
+        key = _json_key(name)
         # A field audited only since some events were written is left out while empty (snapshot._case_part).
         absent = "NULL" if name in added else f"'{key}null'"
         members.append(f"CASE WHEN {column} IS NULL THEN {absent} ELSE '{key}' || {value} END")
@@ -291,10 +293,11 @@ def digest_sql(flow_cls: Any, alias: str = "k") -> str | None:
     return f"encode(sha256(convert_to({text} || '}}', 'UTF8')), 'hex')"
 
 
-def to_json_key(name: str) -> str:
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _json_key(name: str) -> str:
     """``"name":`` for a field or group name (an identifier: nothing to escape)."""
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ValueError(f"not an identifier: {name!r}")
     return f'"{name}":'
 
 
@@ -306,15 +309,13 @@ def _group_sql(name: str, spec: Any, case_pk: str) -> str:
     values = []
     for field_name in sorted(spec.fields):
         column = f"r.{quote(model._meta.get_field(field_name).column)}::text"
-        values.append(
-            f"'{to_json_key(field_name)}' || CASE WHEN {column} IS NULL THEN 'null' ELSE {_short(column)} END"
-        )
+        values.append(f"'{_json_key(field_name)}' || CASE WHEN {column} IS NULL THEN 'null' ELSE {_short(column)} END")
     row = f"""'"' || {pk}::text || '":{{' || {" || ',' || ".join(values)} || '}}'"""
     case_column = quote(model._meta.get_field(spec.case_field).column)
     table = quote(model._meta.db_table)
     order = f'{pk}::text COLLATE "C"'
     rows = f"(SELECT string_agg({row}, ',' ORDER BY {order}) FROM {table} r WHERE r.{case_column} = {case_pk})"  # noqa: S608
-    return f"'{to_json_key(name)}{{' || coalesce({rows}, '') || '}}'"
+    return f"'{_json_key(name)}{{' || coalesce({rows}, '') || '}}'"
 
 
 def _statement(table: str | None, digest: str | None = None) -> str:
