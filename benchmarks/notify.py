@@ -12,7 +12,7 @@
    path alone costs).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/3 \\
-        .venv/bin/python benchmarks/notify.py [--cycles 50] [--emails 400]
+        .venv/bin/python benchmarks/notify.py [--cycles 50] [--emails 400] [--skip-delivery]
 
 It creates and drops its own database (``bench_notify``) and uses a queue of its own on Redis.
 """
@@ -42,6 +42,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved runs of every variant")
     parser.add_argument("--emails", type=int, default=400, help="emails for the delivery-rate run")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--skip-delivery", action="store_true", help="measure the transition cost only (part 1)")
     add_json_argument(parser)
     args = parser.parse_args()
     figures = Figures("notify", cycles=args.cycles, rounds=args.rounds, emails=args.emails)
@@ -52,7 +53,8 @@ def main() -> None:
         try:
             people = setup_people()
             transition_cost(args, people, figures)
-            delivery_rate(args, people, figures)
+            if not args.skip_delivery:
+                delivery_rate(args, people, figures)
             figures.write(args.json)
         finally:
             _purge_queue()

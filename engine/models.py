@@ -264,7 +264,12 @@ class OutboxMessage(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped")
 
-    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    # No plain B-tree on created_at: it was one more index written for every row (a notifying
+    # transition writes dozens) and its only full use was ordering the whole table. Migration 0011
+    # puts a BRIN index on PostgreSQL instead (rows arrive in created_at order, so a few pages
+    # summarise the table: what an overview's date range needs), a B-tree elsewhere; the failed
+    # rows have a partial index of their own, and the pending ones ``engine_outbox_pending``.
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
     event = models.CharField(_("event"), max_length=60)
     case_type = models.CharField(max_length=100, blank=True)
     case_id = models.BigIntegerField(null=True, blank=True)
@@ -277,6 +282,12 @@ class OutboxMessage(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         verbose_name=_("recipient"),
+        # No database constraint: its deferred check ran at every notifying commit, once per row
+        # (a SELECT … FOR KEY SHARE locking the user's row, 40 for 20 recipients). Deleting a user
+        # through Django still deletes their rows (CASCADE is Django's, not the database's); a row
+        # whose user went another way is skipped at delivery ("no recipient", ``notify.delivery``)
+        # and a user's deletion can no longer fail a transition that routed to them.
+        db_constraint=False,
     )
     channel = models.CharField(_("channel"), max_length=20, default="event")
     payload = models.JSONField(_("payload"), default=dict, blank=True)
@@ -296,6 +307,9 @@ class OutboxMessage(models.Model):
         verbose_name_plural = _("outbox messages")
         indexes = [
             models.Index(fields=["created_at"], name="engine_outbox_pending", condition=models.Q(status="pending")),
+            # The outbox's problems, newest first (``notify.selectors.outbox_problems``): written
+            # only when a row fails, so it costs a notifying transition nothing.
+            models.Index(fields=["created_at"], name="engine_outbox_failed", condition=models.Q(status="failed")),
         ]
         constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="engine_outbox_dedupe_key_unique")]
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 from notifications.models import Notification
@@ -211,3 +212,31 @@ def test_dispatcher_queues_only_rows_due_now(ticket, audiences, ticket_routes, s
     channels = set(OutboxMessage.objects.filter(pk__in=queued).values_list("channel", flat=True))
     assert channels == {routing.IN_APP, routing.EMAIL}
     assert not OutboxMessage.objects.filter(pk__in=queued, recipient__username="requester", channel="email").exists()
+
+
+@pytest.mark.parametrize("channel", ["email", "in_app"])
+def test_a_row_whose_recipient_is_gone_is_skipped_not_failed(opened, channel):
+    # given a row whose user was removed without Django (no database constraint holds the row to it)
+    row = _row(opened, channel)
+    missing = (get_user_model().objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1000
+    OutboxMessage.objects.filter(pk=row.pk).update(recipient_id=missing)
+    # when
+    outcome = delivery.deliver(row.pk)
+    # then nothing is sent, and the row says why
+    row.refresh_from_db()
+    assert outcome.status == "skipped" and row.status == OutboxMessage.Status.SKIPPED
+    assert row.last_error == "no recipient"
+    assert mail.outbox == [] and not Notification.objects.filter(data__outbox_id=row.pk).exists()
+
+
+def test_deleting_a_user_through_django_deletes_their_rows(opened, audiences):
+    # given
+    secretary = audiences["secretary"]
+    secretary_id = secretary.pk
+    assert OutboxMessage.objects.filter(recipient_id=secretary_id).exists()
+    event_rows = OutboxMessage.objects.filter(case_id=opened.pk, channel=routing.EVENT).count()
+    # when
+    secretary.delete()
+    # then Django's CASCADE removed their rows; the event's own rows stay
+    assert not OutboxMessage.objects.filter(recipient_id=secretary_id).exists()
+    assert OutboxMessage.objects.filter(case_id=opened.pk, channel=routing.EVENT).count() == event_rows
