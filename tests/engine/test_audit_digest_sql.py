@@ -35,10 +35,7 @@ def _postgresql_only():
 def lived(partnership_world):  # noqa: F811
     """Cases of every audited flow in many states, with awkward, long, empty and null values."""
     world = partnership_world
-    request = walk(world, draft(world, title=AWKWARD), "outcome_documented")
-    services.minutes_confirm(request=request, actor=world.cso_coordinator)
-    services.minutes_confirm(request=request, actor=world.ministry_coordinator)
-    services.request_follow_up_start(request=request, actor=world.secretariat)
+    request = walk(world, draft(world, title=AWKWARD), "follow_up")
     services.action_item_create(
         request=request,
         actor=world.secretariat,
