@@ -26,7 +26,8 @@ canonical text, ``sha256`` and the parse-back check 4.2 s. Then, in backend CPU 
 events (parallel query off, 10 per case): 0.9–1.0 s → 0.7–0.8 s, by judging each event where it is
 read and grouping only a chain's last event (``_CHAINS``), writing neighbouring literals as one
 (``_joined``), and testing plain quoting with two substring searches instead of a regular
-expression; the parallel ranges are cut from the case table (0.7 s → 0.17 s at 1M events).
+expression; the parallel ranges are cut from the case table (``audit.case_ranges``, shared with the
+Python verifier), not by a percentile over the audit table (0.7 s at 1M events).
 """
 
 from __future__ import annotations
@@ -382,6 +383,8 @@ class Verdict(NamedTuple):
     digests_checked: int
     #: cases whose last event has no digest (written before digests)
     cases_without_digest: int
+    #: whether the live rows were held to their digests here (``digest_sql`` writes the flow's snapshot)
+    digests_compared: bool = False
 
     @classmethod
     def merged(cls, parts: list[Verdict]) -> Verdict:
@@ -392,6 +395,7 @@ class Verdict(NamedTuple):
             sorted(case_id for part in parts for case_id in part.digest_suspects),
             sum(part.digests_checked for part in parts),
             sum(part.cases_without_digest for part in parts),
+            parts[0].digests_compared,
         )
 
 
@@ -410,28 +414,9 @@ def _verify_range(case_type: str, table: str | None, digest: str | None, low: in
         cases, events, suspects, digest_suspects, compared, without = cursor.fetchone()
         if not local:
             cursor.execute("SELECT set_config('jit', %s, false)", [jit])
-    return Verdict(int(cases), int(events), list(suspects), list(digest_suspects), int(compared), int(without))
-
-
-def _ranges(table: str, parts: int) -> list[tuple[int, int]]:
-    """``parts`` case-id ranges holding about as many events each.
-
-    Cut by the running total of the case rows' ``audit_seq`` (their number of events), read from
-    the case table: a tenth of the rows of the audit table, whose own percentile took 0.7 s at
-    1,000,000 events.
-    """
-    quoted = connection.ops.quote_name(table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""SELECT min(r.id) FROM (SELECT id, sum(audit_seq) OVER (ORDER BY id) AS running,
-                                          sum(audit_seq) OVER () AS total FROM {quoted}) r,
-                                  generate_series(1, %s - 1) AS k
-                 WHERE r.running * %s >= r.total * k GROUP BY k ORDER BY k""",  # noqa: S608 - a quoted model table
-            [parts, parts],
-        )
-        cuts = sorted({row[0] for row in cursor.fetchall()})
-    bounds = [_LOWEST, *cuts, _HIGHEST]
-    return [(bounds[i] if i == 0 else bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+    return Verdict(
+        int(cases), int(events), list(suspects), list(digest_suspects), int(compared), int(without), digest is not None
+    )
 
 
 def _in_own_connection(function: Any, *args: Any) -> Any:
@@ -447,7 +432,7 @@ def verify_case_type(case_type: str, flow_cls: Any, workers: int = 1) -> Verdict
     """What the database finds for one case type (``flow_cls`` None: no installed workflow handles it).
 
     The live rows are held to the last digest here when ``digest_sql`` can write the flow's
-    snapshot (``Verdict.digests_checked``), otherwise by the caller in Python.
+    snapshot (``Verdict.digests_compared``), otherwise by the caller in Python.
     With ``workers`` > 1, outside a transaction, and a large history, the case-id range is split
     into as many parts verified at once, each on its own connection (PostgreSQL runs each
     statement on one core). Their snapshots may differ by moments: a case moved in between is
@@ -464,7 +449,9 @@ def verify_case_type(case_type: str, flow_cls: Any, workers: int = 1) -> Verdict
         return _verify_range(case_type, table, digest, _LOWEST, _HIGHEST)
     from concurrent.futures import ThreadPoolExecutor
 
-    ranges = _ranges(table, workers)
+    from .audit import case_ranges
+
+    ranges = case_ranges(flow_cls.model, workers)
     with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
         parts = list(
             pool.map(lambda bounds: _in_own_connection(_verify_range, case_type, table, digest, *bounds), ranges)

@@ -391,3 +391,27 @@ def test_verify_streams_in_constant_memory(staff):
     assert (report.cases_checked, report.events_checked) == (5000, 10000)
     assert peak < 2 * 1024 * 1024, f"peak {peak / 1024:.0f} KiB"
     assert elapsed < 10
+
+
+def test_case_ranges_cut_the_cases_by_their_events(staff):
+    # given nine tickets with 2, 4, 6, 2, 4, 6, 2, 4, 6 events: 36 in all, 12 for each of three parts
+    made = []
+    for number in range(9):
+        ticket = engine.create_case(Ticket, actor=staff, title=f"Printer {number}", owner=staff)
+        engine.run(ticket, "open", actor=staff)
+        for _ in range(number % 3):
+            engine.run(ticket, "ask", actor=staff, data={"note": "Which floor?"})
+            engine.run(ticket, "answer", actor=staff, data={"note": "Third"})
+        made.append(ticket)
+    # when
+    ranges = audit.case_ranges(Ticket, 3)
+    # then three contiguous ranges over every id, cut after the third and the sixth ticket
+    first, second = made[2].pk, made[5].pk
+    assert ranges == [(-(2**63), first), (first + 1, second), (second + 1, 2**63 - 1)]
+    assert [
+        AuditEvent.objects.filter(case_type="sample.ticket", case_id__range=bounds).count() for bounds in ranges
+    ] == [
+        12,
+        12,
+        12,
+    ]

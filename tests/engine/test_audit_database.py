@@ -333,7 +333,7 @@ def test_parallel_ranges_split_by_events_and_judge_like_python(staff, monkeypatc
     _forge_committed([made[1], made[10]])
     # when the history is verified in three ranges at once, each on its own connection
     monkeypatch.setattr(audit_sql, "PARALLEL_ABOVE", 0)
-    ranges = audit_sql._ranges(Ticket._meta.db_table, 3)
+    ranges = audit.case_ranges(Ticket, 3)
     events = [AuditEvent.objects.filter(case_id__range=bounds, case_type="sample.ticket").count() for bounds in ranges]
     python = verify_all(method="python").as_dict()
     database = verify_all(method="database", workers=3).as_dict()
